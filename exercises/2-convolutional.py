@@ -1,0 +1,9 @@
+#!/usr/bin/env python3
+"""Exercise 2: a convolutional autoencoder in the lesson's layout, over aekit's conv builder."""
+
+from aekit.models.conv import build_conv_autoencoder
+
+
+def autoencoder(input_dims, filters, latent_dims):
+    """Return ``encoder, decoder, auto``; the decoder's second-to-last convolution uses valid padding."""
+    return build_conv_autoencoder(input_dims, filters, latent_dims, lesson_layout=True)

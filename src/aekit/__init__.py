@@ -1,0 +1,46 @@
+"""aekit: autoencoders on Keras 3 — vanilla, sparse, denoising, convolutional, stacked, variational.
+
+Importing ``aekit`` is cheap: names below load their module on first use, so the command
+line starts fast and Keras is imported only when a model is needed.
+"""
+
+from importlib import import_module
+
+from aekit._backend import use_default_backend
+
+use_default_backend()
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "datasets": "aekit.datasets",
+    "Dataset": "aekit.datasets",
+    "load_dataset": "aekit.datasets",
+    "DataError": "aekit.datasets",
+    "build_dense_autoencoder": "aekit.models",
+    "build_conv_autoencoder": "aekit.models",
+    "build_variational_autoencoder": "aekit.models",
+    "Autoencoder": "aekit.models",
+    "DenseAutoencoder": "aekit.models",
+    "ConvAutoencoder": "aekit.models",
+    "VariationalAutoencoder": "aekit.models",
+    "ModelFileError": "aekit.models",
+    "load": "aekit.models",
+    "families": "aekit.models",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'aekit' has no attribute {name!r}")
+    module = import_module(_EXPORTS[name])
+    value = module if module.__name__ == f"aekit.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

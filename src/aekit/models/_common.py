@@ -1,0 +1,54 @@
+"""Pieces every builder shares: input shapes, optimizers and compilation."""
+
+import math
+
+import keras
+
+
+def as_shape(input_dims) -> tuple[int, ...]:
+    """An int or a tuple of ints as a shape tuple, with a clear error for anything else."""
+    shape = (input_dims,) if isinstance(input_dims, int) else tuple(input_dims)
+    if not shape or not all(isinstance(d, int) and d > 0 for d in shape):
+        raise ValueError(f"input shape must be positive integers, got {input_dims!r}")
+    return shape
+
+
+def check_sizes(what: str, sizes) -> list[int]:
+    """A list of positive layer sizes, or a ValueError naming ``what``."""
+    sizes = [sizes] if isinstance(sizes, int) else list(sizes)
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ValueError(f"{what} must be positive integers, got {sizes!r}")
+    return sizes
+
+
+def make_optimizer(optimizer="adam", learning_rate=None):
+    """Keras' optimizer by name, with ``learning_rate`` applied when given."""
+    if learning_rate is None:
+        return optimizer
+    opt = keras.optimizers.get(optimizer)
+    opt.learning_rate = learning_rate
+    return opt
+
+
+def flatten_input(inputs, shape):
+    """Flatten image-shaped inputs for a dense encoder (identity for vectors)."""
+    return keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
+
+
+def unflatten_output(outputs, shape):
+    """Give a dense decoder's output the input's shape again (identity for vectors)."""
+    return keras.layers.Reshape(shape)(outputs) if len(shape) > 1 else outputs
+
+
+def size(shape) -> int:
+    return math.prod(shape)
+
+
+def assemble(encoder, decoder, input_shape, corruption=None, name="autoencoder"):
+    """The autoencoder ``decoder(encoder(corruption(x)))``; corruption acts only while training."""
+    inputs = keras.Input(input_shape, name="input")
+    x = corruption(inputs) if corruption is not None else inputs
+    code = encoder(x)
+    if isinstance(code, (list, tuple)):  # a variational encoder returns [z, mean, log_var]
+        code = code[0]
+    return keras.Model(inputs, decoder(code), name=name)

@@ -1,0 +1,140 @@
+"""Convolutional autoencoders (exercise 2, lesson 003) for images of any size and channel count.
+
+The encoder is ``Conv2D(3x3, same, relu) + MaxPooling2D(2, same)`` per entry of ``filters``; the
+decoder mirrors it with ``Conv2D + UpSampling2D`` and ends in a sigmoid ``Conv2D`` with one filter
+per input channel. Two decoder layouts:
+
+* ``lesson_layout=True`` (exercise 2): the second-to-last convolution uses valid padding, which
+  turns 16x16 into 14x14 so a 28x28 input comes back as 28x28. It fits only sizes for which that
+  arithmetic works out, and the builder says so when it does not.
+* ``lesson_layout=False`` (default): the input is zero-padded to a multiple of ``2**len(filters)``,
+  every convolution uses same padding, and the output is cropped back, so any H x W works.
+"""
+
+import keras
+
+from aekit.models._common import as_shape, assemble, check_sizes, make_optimizer
+from aekit.models.base import Autoencoder, register_family
+
+
+def conv_code_shape(input_shape, filters, lesson_layout=False):
+    """Shape of the code the encoder produces for ``input_shape`` (H, W, C)."""
+    height, width, _ = input_shape
+    if not lesson_layout:
+        height, width = _padded(height, len(filters)), _padded(width, len(filters))
+    for _ in filters:
+        height, width = -(-height // 2), -(-width // 2)
+    return (height, width, filters[-1])
+
+
+def build_conv_autoencoder(
+    input_dims,
+    filters,
+    latent_dims=None,
+    *,
+    lesson_layout=False,
+    activation="relu",
+    corruption=None,
+    loss="binary_crossentropy",
+    optimizer="adam",
+    learning_rate=None,
+):
+    """Return ``(encoder, decoder, autoencoder)`` for images shaped ``input_dims`` = (H, W, C).
+
+    ``latent_dims``, when given, must equal the code shape the encoder produces (it is checked,
+    not used to build); ``corruption`` is a layer applied to the autoencoder's input.
+    """
+    shape = as_shape(input_dims)
+    if len(shape) != 3:
+        raise ValueError(f"a convolutional autoencoder needs (height, width, channels) inputs, got {shape}")
+    filters = check_sizes("filters", filters)
+    if not filters:
+        raise ValueError("a convolutional autoencoder needs at least one filter count")
+    height, width, channels = shape
+    code_shape = conv_code_shape(shape, filters, lesson_layout)
+    if latent_dims is not None and tuple(latent_dims) != code_shape:
+        raise ValueError(f"latent_dims {tuple(latent_dims)} does not match the encoder's output {code_shape} for input {shape} and filters {filters}")
+
+    inputs = keras.Input(shape)
+    x = inputs
+    if not lesson_layout:
+        x = keras.layers.ZeroPadding2D(_padding(shape, len(filters)))(x)
+    for n in filters:
+        x = keras.layers.Conv2D(n, (3, 3), padding="same", activation=activation)(x)
+        x = keras.layers.MaxPooling2D((2, 2), padding="same")(x)
+    encoder = keras.Model(inputs, x, name="encoder")
+
+    latent = keras.Input(code_shape)
+    y = latent
+    reversed_filters = filters[::-1]
+    for i, n in enumerate(reversed_filters):
+        valid = lesson_layout and i == len(reversed_filters) - 1
+        y = keras.layers.Conv2D(n, (3, 3), padding="valid" if valid else "same", activation=activation)(y)
+        y = keras.layers.UpSampling2D((2, 2))(y)
+    y = keras.layers.Conv2D(channels, (3, 3), padding="same", activation="sigmoid")(y)
+    if lesson_layout:
+        if tuple(y.shape[1:3]) != (height, width):
+            raise ValueError(f"the lesson's decoder turns a {code_shape} code into {tuple(y.shape[1:3])} images, not {(height, width)}; use lesson_layout=False for this size")
+    else:
+        y = keras.layers.Cropping2D(_padding(shape, len(filters)))(y)
+    decoder = keras.Model(latent, y, name="decoder")
+
+    auto = assemble(encoder, decoder, shape, corruption)
+    auto.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=loss)
+    return encoder, decoder, auto
+
+
+def _padded(n, depth):
+    step = 2**depth
+    return -(-n // step) * step
+
+
+def _padding(shape, depth):
+    """((top, bottom), (left, right)) zero padding that makes H and W multiples of 2**depth."""
+    pads = []
+    for n in shape[:2]:
+        extra = _padded(n, depth) - n
+        pads.append((extra // 2, extra - extra // 2))
+    return tuple(pads)
+
+
+@register_family("conv")
+class ConvAutoencoder(Autoencoder):
+    """A convolutional autoencoder for (H, W, C) images of any size, grayscale or colour."""
+
+    reconstruction_metric = "mse"
+
+    def __init__(
+        self,
+        filters=(16, 8, 8),
+        *,
+        lesson_layout=False,
+        activation="relu",
+        loss="binary_crossentropy",
+        epochs=10,
+        batch_size=256,
+        learning_rate=1e-3,
+        seed=0,
+    ):
+        self.filters = filters
+        self.lesson_layout = lesson_layout
+        self.activation = activation
+        self.loss = loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.seed = seed
+
+    def _corruption(self):
+        return None
+
+    def _build(self, input_shape):
+        return build_conv_autoencoder(
+            input_shape,
+            list(self.filters),
+            lesson_layout=self.lesson_layout,
+            activation=self.activation,
+            corruption=self._corruption(),
+            loss=self.loss,
+            learning_rate=self.learning_rate,
+        )
