@@ -42,6 +42,43 @@ class Sampling(keras.layers.Layer):
         return {**super().get_config(), "beta": self.beta, "seed": self.seed}
 
 
+@register
+class TiedDense(keras.layers.Layer):
+    """A dense layer that also serves, transposed, as its mirror image in the decoder (tied weights).
+
+    ``layer(x)`` computes ``activation(x @ W + b)``; ``layer(y, transpose=True)`` computes
+    ``transposed_activation(y @ W.T + c)`` with the same kernel ``W`` and a bias ``c`` of its own.
+    Encoder and decoder call this one layer object, so a model holds ``W`` once: the tie halves the
+    weights and survives saving, because there is nothing to re-link when the model is loaded.
+    The first call must be the forward one: it decides the kernel's input size.
+    """
+
+    def __init__(self, units, activation=None, transposed_activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = keras.activations.get(activation)
+        self.transposed_activation = keras.activations.get(transposed_activation)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), initializer="glorot_uniform")
+        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+        self.transposed_bias = self.add_weight(name="transposed_bias", shape=(input_dim,), initializer="zeros")
+
+    def call(self, inputs, transpose=False):
+        if transpose:
+            return self.transposed_activation(ops.matmul(inputs, ops.transpose(self.kernel)) + self.transposed_bias)
+        return self.activation(ops.matmul(inputs, self.kernel) + self.bias)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+            "transposed_activation": keras.activations.serialize(self.transposed_activation),
+        }
+
+
 class _TrainingCorruption(keras.layers.Layer):
     """Base for input corruptions that act only while training, so targets and inference stay clean."""
 

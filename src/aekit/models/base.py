@@ -63,32 +63,65 @@ class Autoencoder(BaseEstimator):
         """The code from the encoder's raw outputs (a VAE returns ``[z, mean, log_var]``)."""
         return outputs
 
+    def _split_models(self, model):
+        """``(encoder, decoder)`` of a loaded autoencoder ``model`` (by default its two nested models)."""
+        return model.get_layer("encoder"), model.get_layer("decoder")
+
+    def _saved_attributes(self) -> dict:
+        """Learned attributes, beyond the Keras model, that :meth:`save` stores as JSON (none by default)."""
+        return {}
+
     # ------------------------------------------------------------------ training
 
-    def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0):
+    def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0, checkpoint=None, resume=False):
         """Build the models for ``X``'s sample shape and train them to reconstruct ``X``.
 
         ``y`` is ignored (scikit-learn's signature); ``validation_data`` is ``X_val`` or
         ``(X_val, target_val)``. Returns ``self``.
+
+        ``checkpoint`` names a ``.keras`` file rewritten atomically after every epoch (model,
+        optimizer and random state, history); ``resume=True`` continues an estimator loaded with
+        :func:`aekit.training.load_checkpoint` from its last completed epoch up to ``epochs``.
+        Either makes the shuffling a function of ``seed`` and the epoch, so a resumed run ends
+        where an uninterrupted one does.
         """
         import keras
 
-        X = self._check_input(X, fitting=True)
-        keras.utils.set_random_seed(self.seed)
-        self.input_shape_ = tuple(X.shape[1:])
-        self.encoder_, self.decoder_, self.model_ = self._build(self.input_shape_)
+        if resume:
+            X = self._check_input(X)
+            history = {k: list(v) for k, v in getattr(self, "history_", {}).items()}
+            initial_epoch = len(history.get("loss", []))
+        else:
+            X = self._check_input(X, fitting=True)
+            keras.utils.set_random_seed(self.seed)
+            self.input_shape_ = tuple(X.shape[1:])
+            self.encoder_, self.decoder_, self.model_ = self._build(self.input_shape_)
+            history, initial_epoch = {}, 0
         if validation_data is not None:
             if not isinstance(validation_data, tuple):
                 validation_data = (validation_data, validation_data)
             validation_data = tuple(self._check_input(v) for v in validation_data)
+
+        on_epoch_end = None
+        if checkpoint is not None:
+
+            def on_epoch_end(epochs_done, history_so_far):
+                self.history_ = history_so_far
+                training.save_checkpoint(self, checkpoint)
+
+        reproducible = checkpoint is not None or resume
         self.history_ = training.train(
             self.model_,
             X,
             epochs=self.epochs,
             batch_size=self.batch_size,
             validation_data=validation_data,
+            initial_epoch=initial_epoch,
             callbacks=callbacks,
             verbose=verbose,
+            seed=self.seed if reproducible else None,
+            history=history if reproducible else None,
+            on_epoch_end=on_epoch_end,
         )
         return self
 
@@ -143,6 +176,7 @@ class Autoencoder(BaseEstimator):
                 "params": self.get_params(),
                 "input_shape": list(self.input_shape_),
                 "history": getattr(self, "history_", {}),
+                "attributes": self._saved_attributes(),
             }
             with zipfile.ZipFile(tmp, "a") as archive:
                 archive.writestr(METADATA_NAME, json.dumps(meta, default=_jsonable))
@@ -201,10 +235,11 @@ def load(path) -> Autoencoder:
     except Exception as exc:
         raise ModelFileError(f"{path}: Keras could not load the model ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})") from exc
     estimator.model_ = model
-    estimator.encoder_ = model.get_layer("encoder")
-    estimator.decoder_ = model.get_layer("decoder")
+    estimator.encoder_, estimator.decoder_ = estimator._split_models(model)
     estimator.input_shape_ = tuple(meta["input_shape"])
     estimator.history_ = meta.get("history", {})
+    for name, value in meta.get("attributes", {}).items():
+        setattr(estimator, name, value)
     estimator._after_load()
     return estimator
 

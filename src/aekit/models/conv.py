@@ -51,6 +51,7 @@ def build_conv_autoencoder(
     if not filters:
         raise ValueError("a convolutional autoencoder needs at least one filter count")
     height, width, channels = shape
+    check_pooling_depth(shape, len(filters))
     code_shape = conv_code_shape(shape, filters, lesson_layout)
     if latent_dims is not None and tuple(latent_dims) != code_shape:
         raise ValueError(f"latent_dims {tuple(latent_dims)} does not match the encoder's output {code_shape} for input {shape} and filters {filters}")
@@ -82,6 +83,23 @@ def build_conv_autoencoder(
     auto = assemble(encoder, decoder, shape, corruption)
     auto.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=loss)
     return encoder, decoder, auto
+
+
+def check_pooling_depth(shape, depth):
+    """Refuse images too small for ``depth`` halvings.
+
+    The rule: every 2x2 pooling (or stride-2 convolution) must see at least 2 real pixels along
+    each axis, so the last of the ``depth`` stages still has input left to summarise. That holds
+    when ``ceil(n / 2**(depth - 1)) >= 2``, i.e. ``n > 2**(depth - 1)`` for the height and the width;
+    below that the extra stages would only pool the zero padding.
+    """
+    height, width = shape[:2]
+    smallest = 2 ** (depth - 1) + 1
+    if min(height, width) < smallest:
+        raise ValueError(
+            f"{height}x{width} images are too small for {depth} pooling stages: each must see at least 2 pixels, "
+            f"so height and width must be at least {smallest}; use fewer filters"
+        )
 
 
 def _padded(n, depth):

@@ -3,10 +3,17 @@
 One builder covers them all: the encoder is ``hidden_layers`` then the code layer, the decoder
 mirrors ``hidden_layers`` and ends in ``output_activation``. Sparsity is an activity regularizer
 on the code; denoising is a corruption layer placed before the encoder in the autoencoder only.
+
+With ``tied_weights=True`` each decoder layer is the transpose of its encoder twin
+(:class:`~aekit.layers.TiedDense`). Both halves then call the same layer objects, so the
+autoencoder is one flat graph rather than ``decoder(encoder(x))``: nesting two models that share
+layers would save those layers twice and untie them on loading. :func:`tied_views` rebuilds the
+encoder and decoder from such a graph.
 """
 
 import keras
 
+from aekit.layers import TiedDense
 from aekit.models._common import (
     as_shape,
     assemble,
@@ -29,6 +36,7 @@ def build_dense_autoencoder(
     output_activation="sigmoid",
     code_regularizer=None,
     corruption=None,
+    tied_weights=False,
     loss="binary_crossentropy",
     optimizer="adam",
     learning_rate=None,
@@ -37,11 +45,15 @@ def build_dense_autoencoder(
 
     ``input_dims`` is an int or a sample shape (image-shaped inputs are flattened and the
     decoder's output reshaped back). ``code_regularizer`` (e.g. ``keras.regularizers.L1``) acts on
-    the code's activations; ``corruption`` is a layer applied to the autoencoder's input.
+    the code's activations; ``corruption`` is a layer applied to the autoencoder's input;
+    ``tied_weights`` makes each decoder layer use the transposed kernel of its encoder twin.
     """
     shape = as_shape(input_dims)
     hidden_layers = check_sizes("hidden layer sizes", hidden_layers)
     (latent_dims,) = check_sizes("latent size", latent_dims)
+    if tied_weights:
+        return _build_tied(shape, hidden_layers, latent_dims, activation, code_activation, output_activation,
+                           code_regularizer, corruption, loss, make_optimizer(optimizer, learning_rate))
 
     inputs = keras.Input(shape)
     x = flatten_input(inputs, shape)
@@ -64,9 +76,59 @@ def build_dense_autoencoder(
     return encoder, decoder, auto
 
 
+def _build_tied(shape, hidden_layers, latent_dims, activation, code_activation, output_activation,
+                code_regularizer, corruption, loss, optimizer):
+    sizes = hidden_layers + [latent_dims]
+    # layer i maps sizes[i-1] -> sizes[i]; transposed, it maps back with the activation of the layer it mirrors
+    back_activations = [output_activation] + [activation] * len(hidden_layers)
+    forward_activations = [activation] * len(hidden_layers) + [code_activation]
+    layers = [
+        TiedDense(n, activation=fwd, transposed_activation=back, name=f"tied_{i}")
+        for i, (n, fwd, back) in enumerate(zip(sizes, forward_activations, back_activations))
+    ]
+    code_layer = None
+    if code_regularizer is not None:
+        code_layer = keras.layers.Activation("linear", activity_regularizer=code_regularizer, name="code_regularizer")
+
+    inputs = keras.Input(shape, name="input")
+    x = corruption(inputs) if corruption is not None else inputs
+    auto = keras.Model(inputs, _tied_decode(_tied_encode(x, shape, layers, code_layer), shape, layers), name="autoencoder")
+    auto.compile(optimizer=optimizer, loss=loss)
+    encoder, decoder = tied_views(auto)
+    return encoder, decoder, auto
+
+
+def _tied_encode(x, shape, layers, code_layer):
+    x = flatten_input(x, shape)
+    for layer in layers:
+        x = layer(x)
+    return code_layer(x) if code_layer is not None else x
+
+
+def _tied_decode(code, shape, layers):
+    y = code
+    for layer in reversed(layers):
+        y = layer(y, transpose=True)
+    return unflatten_output(y, shape)
+
+
+def tied_views(auto):
+    """``(encoder, decoder)`` models sharing the :class:`TiedDense` layers of a tied autoencoder ``auto``."""
+    shape = tuple(auto.input_shape[1:])
+    layers = sorted((layer for layer in auto.layers if isinstance(layer, TiedDense)), key=lambda l: int(l.name.split("_")[-1]))
+    code_layer = next((layer for layer in auto.layers if layer.name == "code_regularizer"), None)
+    inputs = keras.Input(shape)
+    encoder = keras.Model(inputs, _tied_encode(inputs, shape, layers, code_layer), name="encoder")
+    latent = keras.Input((layers[-1].units,))
+    decoder = keras.Model(latent, _tied_decode(latent, shape, layers), name="decoder")
+    return encoder, decoder
+
+
 @register_family("dense")
 class DenseAutoencoder(Autoencoder):
     """A fully connected autoencoder: vanilla (one hidden size), multilayer/deep, sparse (``l1``).
+
+    ``tied_weights=True`` ties each decoder layer to the transpose of its encoder twin.
 
     >>> ae = DenseAutoencoder(hidden_layers=(128, 64), latent_dim=32, epochs=10).fit(X)
     >>> codes = ae.encode(X)
@@ -82,6 +144,7 @@ class DenseAutoencoder(Autoencoder):
         activation="relu",
         code_activation="relu",
         l1=0.0,
+        tied_weights=False,
         loss="binary_crossentropy",
         epochs=20,
         batch_size=256,
@@ -93,6 +156,7 @@ class DenseAutoencoder(Autoencoder):
         self.activation = activation
         self.code_activation = code_activation
         self.l1 = l1
+        self.tied_weights = tied_weights
         self.loss = loss
         self.epochs = epochs
         self.batch_size = batch_size
@@ -101,6 +165,9 @@ class DenseAutoencoder(Autoencoder):
 
     def _code_regularizer(self):
         return keras.regularizers.L1(self.l1) if self.l1 else None
+
+    def _code_activation(self):
+        return self.code_activation
 
     def _corruption(self):
         return None
@@ -111,9 +178,15 @@ class DenseAutoencoder(Autoencoder):
             list(self.hidden_layers),
             self.latent_dim,
             activation=self.activation,
-            code_activation=self.code_activation,
+            code_activation=self._code_activation(),
             code_regularizer=self._code_regularizer(),
             corruption=self._corruption(),
+            tied_weights=self.tied_weights,
             loss=self.loss,
             learning_rate=self.learning_rate,
         )
+
+    def _split_models(self, model):
+        if self.tied_weights:
+            return tied_views(model)
+        return super()._split_models(model)

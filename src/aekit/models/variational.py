@@ -44,9 +44,7 @@ def build_variational_autoencoder(
     shape = as_shape(input_dims)
     hidden_layers = check_sizes("hidden layer sizes", hidden_layers)
     (latent_dims,) = check_sizes("latent size", latent_dims)
-    if reduction not in ("sum", "mean"):
-        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-    scale = 1.0 if reduction == "sum" else 1.0 / size(shape)
+    scale = kl_scale(shape, reduction)
 
     inputs = keras.Input(shape)
     x = flatten_input(inputs, shape)
@@ -65,15 +63,76 @@ def build_variational_autoencoder(
     decoder = keras.Model(latent, unflatten_output(y, shape), name="decoder")
 
     auto = assemble(encoder, decoder, shape)
-    loss = SummedReconstructionLoss(reconstruction)
-    if reduction == "mean":
-        loss = keras.losses.get(reconstruction)
-    auto.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=loss)
+    auto.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=reconstruction_loss(reconstruction, reduction))
     return encoder, decoder, auto
 
 
+def kl_scale(shape, reduction):
+    """Factor on the KL term: 1 for ``"sum"``, ``1 / n_features`` for ``"mean"`` (lesson 004's ``/ 784``)."""
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    return 1.0 if reduction == "sum" else 1.0 / size(shape)
+
+
+def reconstruction_loss(reconstruction, reduction):
+    """The reconstruction term: summed over features (``"sum"``) or Keras' per-feature mean (``"mean"``)."""
+    if reduction == "mean":
+        if reconstruction not in ("binary_crossentropy", "mse"):
+            raise ValueError(f"reconstruction loss must be 'binary_crossentropy' or 'mse', got {reconstruction!r}")
+        return keras.losses.get(reconstruction)
+    return SummedReconstructionLoss(reconstruction)
+
+
+class VariationalUses:
+    """What a trained VAE is for, shared by the dense and convolutional families.
+
+    Needs ``encoder_`` returning ``[z, mean, log_var]``, ``decoder_``, ``latent_dim`` and ``seed``.
+    """
+
+    def encode(self, X, batch_size: int = 4096, sample: bool = False) -> np.ndarray:
+        """Posterior means of ``X`` (or samples ``z`` with ``sample=True``)."""
+        from aekit import training
+
+        z, mean, _ = training.predict(self.encoder_, self._check_input(X), batch_size)
+        return z if sample else mean
+
+    def encode_distribution(self, X, batch_size: int = 4096):
+        """``(mean, log_var)`` of the Gaussian posterior q(z|x) for each sample."""
+        from aekit import training
+
+        _, mean, log_var = training.predict(self.encoder_, self._check_input(X), batch_size)
+        return mean, log_var
+
+    def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
+        """Decode the posterior means: the model's deterministic reconstruction."""
+        return self.decode(self.encode(X, batch_size), batch_size)
+
+    def sample(self, n: int, seed=None) -> np.ndarray:
+        """``n`` new samples decoded from codes drawn from the N(0, I) prior."""
+        self._check_fitted()
+        rng = np.random.default_rng(self.seed if seed is None else seed)
+        return self.decode(rng.standard_normal((n, self.latent_dim)).astype(np.float32))
+
+    def interpolate(self, a, b, steps: int = 7) -> np.ndarray:
+        """Semantic interpolation: decode ``steps`` codes evenly spaced from ``a``'s code to ``b``'s."""
+        codes = self.encode(np.stack([np.asarray(a), np.asarray(b)]))
+        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        return self.decode((1 - weights) * codes[0] + weights * codes[1])
+
+    def latent_grid(self, n: int = 25, extent: float = 3.0, dims=(0, 1)) -> np.ndarray:
+        """Decoded ``n x n`` grid over ``[-extent, extent]`` in two latent dimensions (others 0).
+
+        Returns an array shaped ``(n, n, *sample_shape)``: the lesson's 25x25 manifold.
+        """
+        axis = np.linspace(-extent, extent, n, dtype=np.float32)
+        grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
+        codes = np.zeros((n * n, self.latent_dim), dtype=np.float32)
+        codes[:, list(dims)] = grid
+        return self.decode(codes).reshape((n, n, *self.input_shape_))
+
+
 @register_family("vae")
-class VariationalAutoencoder(Autoencoder):
+class VariationalAutoencoder(VariationalUses, Autoencoder):
     """A dense variational autoencoder: encode to a Gaussian, sample, decode; generate new samples.
 
     ``encode`` returns the posterior means (``sample=True`` draws ``z`` instead).
@@ -118,44 +177,3 @@ class VariationalAutoencoder(Autoencoder):
             seed=self.seed,
             learning_rate=self.learning_rate,
         )
-
-    def encode(self, X, batch_size: int = 4096, sample: bool = False) -> np.ndarray:
-        """Posterior means of ``X`` (or samples ``z`` with ``sample=True``)."""
-        from aekit import training
-
-        z, mean, _ = training.predict(self.encoder_, self._check_input(X), batch_size)
-        return z if sample else mean
-
-    def encode_distribution(self, X, batch_size: int = 4096):
-        """``(mean, log_var)`` of the Gaussian posterior q(z|x) for each sample."""
-        from aekit import training
-
-        _, mean, log_var = training.predict(self.encoder_, self._check_input(X), batch_size)
-        return mean, log_var
-
-    def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
-        """Decode the posterior means: the model's deterministic reconstruction."""
-        return self.decode(self.encode(X, batch_size), batch_size)
-
-    def sample(self, n: int, seed=None) -> np.ndarray:
-        """``n`` new samples decoded from codes drawn from the N(0, I) prior."""
-        self._check_fitted()
-        rng = np.random.default_rng(self.seed if seed is None else seed)
-        return self.decode(rng.standard_normal((n, self.latent_dim)).astype(np.float32))
-
-    def interpolate(self, a, b, steps: int = 7) -> np.ndarray:
-        """Semantic interpolation: decode ``steps`` codes evenly spaced from ``a``'s code to ``b``'s."""
-        codes = self.encode(np.stack([np.asarray(a), np.asarray(b)]))
-        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self.decode((1 - weights) * codes[0] + weights * codes[1])
-
-    def latent_grid(self, n: int = 25, extent: float = 3.0, dims=(0, 1)) -> np.ndarray:
-        """Decoded ``n x n`` grid over ``[-extent, extent]`` in two latent dimensions (others 0).
-
-        Returns an array shaped ``(n, n, *sample_shape)``: the lesson's 25x25 manifold.
-        """
-        axis = np.linspace(-extent, extent, n, dtype=np.float32)
-        grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
-        codes = np.zeros((n * n, self.latent_dim), dtype=np.float32)
-        codes[:, list(dims)] = grid
-        return self.decode(codes).reshape((n, n, *self.input_shape_))

@@ -1,0 +1,31 @@
+# One command each: `make demo` sets up and runs the main job, `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= $(abspath ../shared/datasets)
+
+.PHONY: demo test test-jax test-tensorflow conformance clean
+
+demo: $(VENV)/.installed
+	$(BIN)/aekit demo
+
+test: $(VENV)/.installed-test
+	AEKIT_DATA_DIR=$${AEKIT_DATA_DIR:-$(DATA)} KERAS_BACKEND=jax $(BIN)/python -m pytest -q
+	AEKIT_DATA_DIR=$${AEKIT_DATA_DIR:-$(DATA)} KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q
+
+# The lesson's 5-epoch check of the four exercises on full MNIST (a few minutes, tensorflow as the lesson).
+conformance: $(VENV)/.installed-test
+	AEKIT_DATA_DIR=$${AEKIT_DATA_DIR:-$(DATA)} KERAS_BACKEND=tensorflow $(BIN)/python exercises/conformance.py --epochs 5
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $@
+
+clean:
+	rm -rf $(VENV) demo-run

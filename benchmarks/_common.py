@@ -1,0 +1,164 @@
+"""What every benchmark script shares: arguments, MNIST (full or a tiny --quick slice), the machine,
+and writing one result as a Markdown table plus JSON into ``benchmarks/results/``.
+
+A result file records the machine, the software versions, the budget (``quick`` or ``reduced``
+or ``full``) and the rows, so every figure in BENCHMARKS.md can be traced to the run that made it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+QUICK_RESULTS = RESULTS / "quick"
+
+os.environ.setdefault("AEKIT_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def parser(doc: str) -> argparse.ArgumentParser:
+    """The arguments every script takes: ``--quick`` (tiny data, seconds) and ``--out`` (results folder)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="tiny data and budgets: checks the script runs, numbers mean nothing")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results, or results/quick with --quick)")
+    return p
+
+
+def out_dir(args) -> Path:
+    return args.out or (QUICK_RESULTS if args.quick else RESULTS)
+
+
+def mnist(flat: bool = True, quick: bool = False, n_train: int | None = None, n_test: int | None = None):
+    """MNIST as float32 in [0, 1] with labels: ``x_train, y_train, x_test, y_test``.
+
+    ``quick`` takes 512 training and 256 test images; ``n_train``/``n_test`` take the first N.
+    """
+    from aekit.datasets import load_dataset
+
+    data = load_dataset("mnist", flat=flat, download=False)
+    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
+    if quick:
+        n_train, n_test = min(n_train or 512, 512), min(n_test or 256, 256)
+    if n_train:
+        x_train, y_train = x_train[:n_train], y_train[:n_train]
+    if n_test:
+        x_test, y_test = x_test[:n_test], y_test[:n_test]
+    return x_train, y_train, x_test, y_test
+
+
+def machine() -> dict:
+    """CPU model, core count, Python and library versions of this run."""
+    model = platform.processor() or "unknown"
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    info = {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version()}
+    from importlib import metadata
+
+    for name in ("keras", "jax", "tensorflow-cpu", "numpy", "scikit-learn", "scikit-image"):
+        try:
+            info[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    try:
+        info["load_average_1min"] = round(os.getloadavg()[0], 2)
+    except OSError:
+        pass
+    return info
+
+
+def fmt(value, digits: int = 3) -> str:
+    """A table cell: floats to ``digits`` significant decimals, None as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def markdown_table(columns: list[str], rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt(row.get(c)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str], list[dict]]], *,
+                 budget: str, notes: list[str] = (), extra: dict | None = None, started: float | None = None) -> Path:
+    """Write ``<name>.json`` and ``<name>.md`` into the results folder; return the Markdown path.
+
+    ``tables`` maps a table caption to ``(columns, rows)``; ``budget`` says how much training the
+    figures got ("quick", "reduced: ..." or "full"); ``notes`` are printed under the tables.
+    """
+    folder = out_dir(args)
+    folder.mkdir(parents=True, exist_ok=True)
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    info = machine()
+    record = {
+        "benchmark": name,
+        "title": title,
+        "date": now,
+        "budget": "quick" if args.quick else budget,
+        "command": "python benchmarks/" + Path(sys.argv[0]).name + (" --quick" if args.quick else ""),
+        "machine": info,
+        "wall_seconds": round(time.perf_counter() - started, 1) if started else None,
+        "tables": {caption: {"columns": cols, "rows": rows} for caption, (cols, rows) in tables.items()},
+        "notes": list(notes),
+        **(extra or {}),
+    }
+    (folder / f"{name}.json").write_text(json.dumps(record, indent=2, default=_jsonable))
+    md = [f"### {title}", "",
+          f"`{record['command']}` — {now}, budget: **{record['budget']}**, "
+          f"{info['cpu']} ({info['cores']} cores), keras {info.get('keras', '?')}"
+          + (f", wall {record['wall_seconds']:.0f} s" if record["wall_seconds"] else ""), ""]
+    for caption, (cols, rows) in tables.items():
+        if caption:
+            md += [f"**{caption}**", ""]
+        md += [markdown_table(cols, rows), ""]
+    md += [f"- {note}" for note in notes]
+    path = folder / f"{name}.md"
+    path.write_text("\n".join(md).rstrip() + "\n")
+    print(path.read_text())
+    return path
+
+
+def _jsonable(value):
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+    except ImportError:
+        pass
+    return str(value)
+
+
+class Timer:
+    """``with Timer() as t: ...``; then ``t.seconds``."""
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start

@@ -1,0 +1,207 @@
+"""Stacked autoencoders (lesson 003): greedy layer-wise pretraining, a classifier head, fine-tuning.
+
+Training goes in three stages, as in the lesson's ``model1.fit(x, x)``, ``model2.fit(h_100, h_100)``,
+``model3.fit(h_50, y)``, then ``model.fit(x, y)``:
+
+1. pretrain one shallow autoencoder per entry of ``hidden_layers`` (784 -> 100 -> 784, then
+   100 -> 50 -> 100 on the first one's codes, ...), each on the codes of the one before;
+2. stack the encoders and train a softmax head on the top code with the encoders frozen;
+3. unfreeze and fine-tune encoders and head together on the labels.
+
+The accuracy after stage 2 (``frozen_accuracy_``) and after stage 3 (``finetuned_accuracy_``)
+are kept, measured on ``validation_data`` when given, else on the training data. The decoders
+from stage 1, stacked in reverse, make ``decode`` and ``reconstruct`` work as for every family.
+"""
+
+import keras
+import numpy as np
+from sklearn.base import ClassifierMixin
+
+from aekit import training
+from aekit.models._common import as_shape, check_sizes, flatten_input, unflatten_output
+from aekit.models.base import Autoencoder, register_family
+
+
+def pretrain_layers(X, hidden_layers, *, activation="relu", epochs=10, batch_size=128, learning_rate=1e-3, verbose=0):
+    """Greedy layer-wise pretraining: return ``(encoder_layers, decoder_layers, history)``.
+
+    Layer ``i`` is trained as a one-hidden-layer autoencoder on the codes of layers ``0..i-1``.
+    The first decoder reproduces pixels in [0, 1] (sigmoid, binary cross-entropy); deeper ones
+    reproduce codes, with sigmoid outputs when the codes are sigmoid and linear outputs and mean
+    squared error otherwise.
+    """
+    codes = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+    encoders, decoders, history = [], [], {}
+    for i, units in enumerate(hidden_layers):
+        bounded = i == 0 or activation == "sigmoid"
+        encode = keras.layers.Dense(units, activation=activation, name=f"encode_{i}")
+        decode = keras.layers.Dense(codes.shape[1], activation="sigmoid" if bounded else None, name=f"decode_{i}")
+        inputs = keras.Input((codes.shape[1],))
+        shallow = keras.Model(inputs, decode(encode(inputs)))
+        shallow.compile(
+            optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy" if bounded else "mse"
+        )
+        losses = training.train(shallow, codes, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        history[f"pretrain_{i}_loss"] = losses["loss"]
+        codes = training.predict(keras.Model(inputs, encode(inputs)), codes)
+        encoders.append(encode)
+        decoders.append(decode)
+    return encoders, decoders, history
+
+
+@register_family("stacked")
+class StackedAutoencoder(ClassifierMixin, Autoencoder):
+    """Stacked autoencoder classifier: layer-wise pretrained encoders, a softmax head, fine-tuned.
+
+    >>> clf = StackedAutoencoder(hidden_layers=(100, 50)).fit(X, y)
+    >>> clf.frozen_accuracy_, clf.finetuned_accuracy_, clf.score(X_test, y_test)
+    """
+
+    reconstruction_metric = "mse"
+
+    def __init__(
+        self,
+        hidden_layers=(100, 50),
+        *,
+        activation="relu",
+        pretrain_epochs=10,
+        head_epochs=10,
+        epochs=10,
+        batch_size=128,
+        learning_rate=1e-3,
+        finetune_learning_rate=1e-3,
+        seed=0,
+    ):
+        self.hidden_layers = hidden_layers
+        self.activation = activation
+        self.pretrain_epochs = pretrain_epochs
+        self.head_epochs = head_epochs
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.finetune_learning_rate = finetune_learning_rate
+        self.seed = seed
+
+    def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0):
+        """Pretrain layer by layer on ``X``, train the head on frozen encoders, then fine-tune on ``y``.
+
+        ``validation_data`` is ``(X_val, y_val)``; ``callbacks`` apply to the fine-tuning stage.
+        """
+        X = self._check_input(X, fitting=True)
+        if y is None:
+            raise ValueError("a stacked autoencoder is a classifier: fit(X, y) needs the labels y")
+        y = np.asarray(y)
+        if y.shape != (len(X),):
+            raise ValueError(f"y must hold one label per sample, shape ({len(X)},), got {y.shape}")
+        self.classes_, targets = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError("y holds a single class; a classifier needs at least two")
+        hidden_layers = check_sizes("hidden layer sizes", self.hidden_layers)
+        if not hidden_layers:
+            raise ValueError("a stacked autoencoder needs at least one hidden layer")
+        validation = None
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            validation = (self._check_input(X_val, fitting=True), self._encode_labels(y_val))
+
+        keras.utils.set_random_seed(self.seed)
+        self.input_shape_ = tuple(X.shape[1:])
+        encoders, decoders, self.history_ = pretrain_layers(
+            X,
+            hidden_layers,
+            activation=self.activation,
+            epochs=self.pretrain_epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            verbose=verbose,
+        )
+        self.encoder_, self.decoder_ = _stack(self.input_shape_, encoders, decoders)
+        head = keras.layers.Dense(len(self.classes_), activation="softmax", name="head")
+        self.model_ = _combined(self.encoder_, self.decoder_, head, self.input_shape_)
+        self._after_load()
+
+        check_on = validation or (X, targets)
+        self.encoder_.trainable = False
+        self._train_classifier("head", X, targets, self.head_epochs, self.learning_rate, validation, (), verbose)
+        self.frozen_accuracy_ = self._accuracy(*check_on)
+        self.encoder_.trainable = True
+        self._train_classifier("finetune", X, targets, self.epochs, self.finetune_learning_rate, validation, callbacks, verbose)
+        self.finetuned_accuracy_ = self._accuracy(*check_on)
+        return self
+
+    def _train_classifier(self, stage, X, targets, epochs, learning_rate, validation, callbacks, verbose):
+        self.classifier_.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        history = training.train(
+            self.classifier_,
+            X,
+            targets,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            validation_data=validation,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+        self.history_.update({f"{stage}_{name}": values for name, values in history.items()})
+
+    def _after_load(self):
+        self.classes_ = np.asarray(getattr(self, "classes_", []))
+        inputs = keras.Input(self.input_shape_)
+        head = self.model_.get_layer("head")
+        self.classifier_ = keras.Model(inputs, head(self.encoder_(inputs)), name="classifier")
+
+    def _saved_attributes(self):
+        return {
+            "classes_": self.classes_.tolist(),
+            "frozen_accuracy_": self.frozen_accuracy_,
+            "finetuned_accuracy_": self.finetuned_accuracy_,
+        }
+
+    # ------------------------------------------------------------------ using the trained model
+
+    def predict_proba(self, X, batch_size: int = 4096) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        return training.predict(self.classifier_, self._check_input(X), batch_size)
+
+    def predict(self, X, batch_size: int = 4096) -> np.ndarray:
+        """The most probable class of each sample."""
+        return self.classes_[np.argmax(self.predict_proba(X, batch_size), axis=1)]
+
+    def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
+        """Samples passed through the fine-tuned encoders and the pretrained decoders."""
+        return training.predict(self.model_, self._check_input(X), batch_size)[0]
+
+    def _accuracy(self, X, targets):
+        return float(np.mean(np.argmax(self.predict_proba(X), axis=1) == targets))
+
+    def _encode_labels(self, y):
+        y = np.asarray(y)
+        index = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
+        if not np.all(self.classes_[index] == y):
+            raise ValueError("validation labels include classes not seen in y")
+        return index
+
+
+def _stack(input_shape, encoders, decoders):
+    """Encoder ``x -> code`` and decoder ``code -> x`` models from the pretrained layers."""
+    shape = as_shape(input_shape)
+    inputs = keras.Input(shape)
+    x = flatten_input(inputs, shape)
+    for layer in encoders:
+        x = layer(x)
+    encoder = keras.Model(inputs, x, name="encoder")
+    code = keras.Input((encoders[-1].units,))
+    y = code
+    for layer in reversed(decoders):
+        y = layer(y)
+    return encoder, keras.Model(code, unflatten_output(y, shape), name="decoder")
+
+
+def _combined(encoder, decoder, head, input_shape):
+    """One model holding everything that is saved: ``x -> [reconstruction, class probabilities]``."""
+    inputs = keras.Input(input_shape, name="input")
+    code = encoder(inputs)
+    return keras.Model(inputs, [decoder(code), head(code)], name="stacked_autoencoder")
