@@ -26,6 +26,8 @@ os.environ.setdefault("AEKIT_DATA_DIR", str(ROOT.parent / "shared" / "datasets")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import aekit  # noqa: E402,F401  (chooses aekit's default Keras backend unless the user set one)
+
 
 def parser(doc: str) -> argparse.ArgumentParser:
     """The arguments every script takes: ``--quick`` (tiny data, seconds) and ``--out`` (results folder)."""

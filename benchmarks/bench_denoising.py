@@ -9,8 +9,8 @@ Test images get Gaussian noise of standard deviation sigma in {0.1, 0.3, 0.5}, c
 (``aekit.models.corrupt(x, "gaussian", sigma)``, seeded). One ``DenoisingAutoencoder`` is trained per
 sigma on the 60,000 training images with the same noise (drawn afresh each batch). Each classical
 baseline gets its best setting per sigma, chosen on 500 *training* images (so the test set is not
-used for tuning): the Gaussian filter's width, non-local means' filter strength ``h`` (with the
-true sigma given), PCA's number of components (fitted on the clean training images). PSNR and SSIM
+used for tuning): the Gaussian filter's width, non-local means' filter strength ``h`` (no noise
+variance subtracted: with clipped noise that tuned better), PCA's number of components (fitted on the clean training images). PSNR and SSIM
 (``aekit.evaluation``) are averaged over the test images scored (``--n-test``, default 2,000:
 non-local means costs ~10 ms an image). Target (issue 5): >= 3 dB over the best classical baseline
 at sigma = 0.5.
@@ -26,7 +26,7 @@ import _common  # noqa: E402
 SIGMAS = (0.1, 0.3, 0.5)
 TARGET_DB = 3.0
 GAUSS_WIDTHS = (0.5, 0.7, 1.0, 1.3, 1.6, 2.0)
-NLM_H = (0.4, 0.6, 0.8, 1.0, 1.3)  # times sigma
+NLM_H = (0.3, 0.5, 0.8, 1.2)  # times sigma
 PCA_COMPONENTS = (10, 20, 30, 50, 80, 120, 200)
 
 
@@ -40,7 +40,7 @@ def nl_means(x, h, sigma):
     import numpy as np
     from skimage.restoration import denoise_nl_means
 
-    out = [denoise_nl_means(img.reshape(28, 28), h=h * sigma, sigma=sigma, patch_size=5, patch_distance=6, fast_mode=True)
+    out = [denoise_nl_means(img.reshape(28, 28), h=h * sigma, sigma=0.0, patch_size=5, patch_distance=6, fast_mode=True)
            for img in x]
     return np.asarray(out, dtype=np.float32).reshape(len(x), -1)
 
@@ -81,7 +81,7 @@ def main():
     hidden = (32,) if args.quick else tuple(int(h) for h in args.hidden.split(","))
     latent = 16 if args.quick else args.latent
     n_tune = 50 if args.quick else 500
-    nlm_h = NLM_H[1:4] if args.quick else NLM_H
+    nlm_h = NLM_H[1:3] if args.quick else NLM_H
     pca_full = PCA(max(PCA_COMPONENTS), random_state=0).fit(x_train[:20000])
     pca_options = [k for k in PCA_COMPONENTS if k <= pca_full.n_components_]
     tune_clean = x_train[-n_tune:]

@@ -60,6 +60,10 @@ VARIANTS = [
     {"model": "convolutional", "label": "tensorflow, steps_per_execution=16", "backend": "tensorflow", "setup": "lesson", "steps_per_execution": 16},
     {"model": "convolutional", "label": "tensorflow, TF_ENABLE_ONEDNN_OPTS=0", "backend": "tensorflow", "setup": "lesson",
      "env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
+    # XLA:CPU library back-ends (jax): oneDNN and XNNPACK kernels for dots and convolutions
+    *[{"model": m, "label": f"jax, XLA_FLAGS={flag}", "backend": "jax", "setup": "aekit", "env": {"XLA_FLAGS": flag}}
+      for m in ("vanilla", "convolutional")
+      for flag in ("--xla_cpu_use_onednn=true", "--xla_cpu_use_xnnpack=true", "--xla_cpu_experimental_onednn_custom_call=true")],
 ]
 TARGET_SPEEDUP = 3.5
 TARGET_PEAK_FRACTION = 0.80
@@ -228,6 +232,9 @@ def main():
     p.add_argument("--worker", help=argparse_hidden())
     p.add_argument("--epochs", type=int, default=None, help="epochs per case (default 4; conv 3; quick 2)")
     p.add_argument("--no-variants", action="store_true", help="only aekit vs lesson, no candidate settings")
+    p.add_argument("--select", nargs="*", default=None,
+                   help="run only the cases whose 'model: setting' contains one of these strings (the aekit/lesson pair of each model is kept)")
+    p.add_argument("--name", default="speed", help="results file name (default speed)")
     args = p.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker)), default=_common._jsonable))
@@ -235,8 +242,13 @@ def main():
     started = time.perf_counter()
     n_train, n_test = (512, 256) if args.quick else (60000, 10000)
     cases = BASE_CASES + ([] if args.no_variants else VARIANTS)
-    if args.quick:  # the dense pair, the conv model on jax, one variant: every code path, in seconds
-        cases = BASE_CASES[:2] + [BASE_CASES[4], VARIANTS[0]]
+    if args.quick:  # the dense pair and one variant: the code paths, in seconds (conv compiles too slowly)
+        cases = BASE_CASES[:2] + [VARIANTS[0]]
+    if args.select:
+        chosen = [c for c in cases if any(sel in f"{c['model']}: {c['label']}" for sel in args.select)]
+        models = {c["model"] for c in chosen}
+        cases = [c for c in BASE_CASES if c["model"] in models and c not in chosen] + chosen
+        cases = [c for c in cases if c in BASE_CASES] + [c for c in cases if c not in BASE_CASES]
     results = []
     print("matrix-multiply peak")
     for backend in ("jax",) if args.quick else ("jax", "tensorflow"):
@@ -317,7 +329,7 @@ def write(args, results, started):
     else:
         notes.append("Shared 2-core machine (other jobs were running): figures are noisy, ratios come from one run.")
     _common.write_result(
-        args, "speed", "Speed: exercise models, aekit defaults vs the lesson's setup",
+        args, args.name, "Speed: exercise models, aekit defaults vs the lesson's setup" + ("" if args.name == "speed" else f" ({args.name})"),
         {"Matrix-multiply peak (float32)": (list(peak_rows[0]) if peak_rows else [], peak_rows),
          "Training, seconds per epoch (60,000 images + 10,000 validation, batch 256)": (
              ["model", "setting", "s/epoch (median)", "s/epoch (min)", "first epoch s", "speed-up vs lesson", "GFLOP/s", "% of matmul peak", "final val_loss"], main_rows),

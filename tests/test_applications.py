@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
 
 from aekit.applications import AnomalyDetector, AutoencoderReducer, linear_probe, roc_auc
 from aekit.models import DenseAutoencoder
@@ -30,7 +30,7 @@ def test_reducer_reconstructs_digits_better_than_pca_at_two_components(reducer, 
     x = flat_digits.x_test
     pca_error = np.mean((x - pca.inverse_transform(pca.transform(x))) ** 2)
     ae_error = -reducer.score(x)
-    # measured on both backends: about 0.039 against PCA's 0.053 on held-out digits
+    # measured: 0.039 (tensorflow) and 0.040 (jax) against PCA's 0.053 on held-out digits
     assert ae_error < 0.9 * pca_error
     assert np.isclose(ae_error, np.mean(reducer.reconstruction_error(x)))
 
@@ -50,7 +50,7 @@ def test_reducer_is_a_transformer(reducer, flat_digits):
 
 def test_reducer_undoes_its_scaling_for_data_outside_unit_range(flat_digits):
     x = flat_digits.x_train[:300] * 40.0 - 7.0
-    reducer = AutoencoderReducer(n_components=8, epochs=30, batch_size=64, learning_rate=3e-3).fit(x)
+    reducer = AutoencoderReducer(n_components=8, epochs=20, batch_size=64, learning_rate=3e-3).fit(x)
     reconstruction = reducer.inverse_transform(reducer.transform(x))
     assert reconstruction.min() >= -7.0 - 1e-3 and reconstruction.max() <= 33.0 + 1e-3
     # reconstructions in x's units: far better than predicting the mean image
@@ -58,22 +58,15 @@ def test_reducer_undoes_its_scaling_for_data_outside_unit_range(flat_digits):
 
 
 def test_reducer_in_a_pipeline_tuned_by_grid_search(flat_digits):
-    x, y = flat_digits.x_train[:400], flat_digits.y_train[:400]
-    pipeline = Pipeline(
-        [("reduce", AutoencoderReducer(epochs=2, batch_size=128)), ("classify", LogisticRegression(max_iter=200))]
-    )
-    search = GridSearchCV(pipeline, {"reduce__n_components": [2, 3]}, cv=2).fit(x, y)
-    assert search.best_params_["reduce__n_components"] in (2, 3)
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
-    best = search.best_estimator_
-    assert best.named_steps["reduce"].transform(x[:5]).shape == (5, search.best_params_["reduce__n_components"])
-    assert set(best.predict(x[:20])) <= set(range(10))
-
-
-def test_reducer_default_score_lets_grid_search_tune_it_alone(flat_digits):
-    search = GridSearchCV(AutoencoderReducer(epochs=2, batch_size=128), {"n_components": [2]}, cv=2)
-    search.fit(flat_digits.x_train[:200])
-    assert search.cv_results_["mean_test_score"][0] < 0  # negative reconstruction error
+    # the pipeline's score is the reducer's (negative reconstruction error): its default for tuning
+    x = flat_digits.x_train[:300] * 255.0
+    pipeline = Pipeline([("scale", MinMaxScaler()), ("reduce", AutoencoderReducer(epochs=10, batch_size=64))])
+    search = GridSearchCV(pipeline, {"reduce__n_components": [1, 6]}, cv=2).fit(x)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(scores < 0)
+    assert scores[1] > scores[0]  # a 6-wide code reconstructs better than a 1-wide one
+    assert search.best_params_ == {"reduce__n_components": 6}
+    assert search.best_estimator_.transform(x[:5]).shape == (5, 6)
 
 
 def test_reducer_params_round_trip():
@@ -95,7 +88,7 @@ def detector(digits):
 def test_detector_ranks_other_digits_and_noise_above_normal_digits(detector, digits, rng):
     anomalous = ~np.isin(digits.y_test, [0, 1, 2, 3, 4])
     scores = detector.anomaly_score(digits.x_test)
-    # measured: about 0.95 on both backends
+    # measured: 0.91 on tensorflow, 0.95 on jax
     assert roc_auc(scores, anomalous) > 0.85
     noise = rng.random((50, 8, 8, 1)).astype("float32")
     normal_scores = scores[~anomalous]
@@ -155,7 +148,7 @@ def test_linear_probe_trained_codes_beat_untrained_codes_and_pca(reducer, flat_d
     trained = linear_probe(reducer, d.x_train, d.y_train, d.x_test, d.y_test)
     untrained = AutoencoderReducer(n_components=2, epochs=0).fit(d.x_train)
     baseline = linear_probe(untrained, d.x_train, d.y_train, d.x_test, d.y_test)
-    # measured: 2-D codes about 0.65, PCA(2) 0.59, untrained 0.39, raw pixels 0.97
+    # measured: 2-D codes 0.65-0.69, PCA(2) 0.59, untrained 0.26-0.39, raw pixels 0.97
     assert trained["code_size"] == 2
     assert trained["codes"] > trained["pca"]
     assert trained["codes"] > baseline["codes"] + 0.1

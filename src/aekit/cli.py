@@ -126,6 +126,13 @@ def _float(text: str) -> float:
 # ---------------------------------------------------------------- the parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as aekit's one-line ``aekit: error: ...`` and status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{PROG}: error: {message}; see '{self.prog} --help'\n")
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     """Keep the examples' line breaks; show the defaults that say something."""
 
@@ -137,12 +144,12 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--backend", choices=BACKENDS, help="Keras backend (default: $KERAS_BACKEND, else jax)")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress or notes on standard error")
     common.add_argument("--json", action="store_true", help="print the result as one JSON object on standard output")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Autoencoders on Keras 3: train them into run folders, then encode, reconstruct, denoise, generate and score data with them.",
@@ -277,12 +284,13 @@ metrics.json, plots/*.png and report.html.""",
     anomaly = model_command(
         "anomaly", "flag samples the model reconstructs worse than normal data",
         "  aekit anomaly runs/normal --normal normal.npy --data new.npy -o scores.csv\n"
-        "  aekit anomaly runs/digits --quantile 0.95 -o scores.csv   # threshold from the run's training data",
+        "  aekit anomaly runs/digits --contamination 0.05 -o scores.csv   # threshold from the run's training data",
         cmd_anomaly,
     )
     anomaly.add_argument("--normal", help="normal data that sets the threshold (default: the run's training data)")
-    anomaly.add_argument("--quantile", type=_fraction, default=0.99, help="share of normal data below the threshold")
+    anomaly.add_argument("--contamination", type=_fraction, default=0.01, help="share of the normal data that falls above the threshold")
     output(anomaly, what="scores and flags (CSV: index,score,anomaly)")
+    anomaly.add_argument("--plot", metavar="PNG", help="also draw the histogram of scores with the threshold")
 
     # -- runs
     report = command("report", "rebuild a run folder's report.html", "  aekit report runs/digits", cmd_report)
@@ -315,6 +323,8 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     try:
         _select_backend(args.backend)
+        if args.command != "report":
+            _import_tensorflow_quietly()
         result = args.func(args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -371,6 +381,27 @@ def _select_backend(backend: str | None) -> None:
     os.environ["KERAS_BACKEND"] = backend
 
 
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow (when it is the backend) with its C++ start-up log lines kept off stderr.
+
+    Those lines are written before TensorFlow reads any log-level setting, so only closing the
+    file descriptor for the import silences them; Python errors still surface as exceptions.
+    """
+    if os.environ.get("KERAS_BACKEND") != "tensorflow" or "tensorflow" in sys.modules:
+        return
+    if importlib.util.find_spec("tensorflow") is None:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 # ---------------------------------------------------------------- train and demo
 
 
@@ -405,6 +436,7 @@ def cmd_train(args) -> dict:
             "train_samples": args.train_samples,
         },
     }
+    runs.training_arrays(settings, runs.load_data(settings))  # bad data fails before any folder is made
     folder = Path(args.out) if args.out else runs.default_folder(args.family)
     runs.prepare(folder, force=args.force)
     return _train(args, folder, settings, resume=False)
@@ -495,27 +527,24 @@ def _load(args):
     return training.load_checkpoint(runs.model_path(args.model))
 
 
-def _samples(args, estimator, source=None, split=None):
-    """The samples a command works on, shaped for ``estimator``: ``--data`` or the run's data."""
+def _samples(args, estimator, source, split="test"):
+    """Samples shaped for ``estimator``: from ``source`` (a data set name or file), else the run's data."""
+    import numpy as np
+
     from aekit import runs
 
-    source = source if source is not None else args.data
-    split = split or getattr(args, "split", "test")
     if source is None:
         folder = Path(args.model)
         if not folder.is_dir():
             raise UsageError(f"{args.model} is a model file, so --data is needed (a run folder remembers its data)")
-        dataset = runs.load_data(runs.read_settings(folder))
-        name = dataset.name
+        dataset, name = runs.load_data(runs.read_settings(folder)), f"{folder}'s data"
     else:
         dataset, name = _load_source(source), source
-    if not isinstance(dataset, tuple):
-        parts = {"test": [dataset.x_test], "train": [dataset.x_train], "all": [dataset.x_train, dataset.x_test]}[split]
-        import numpy as np
-
-        x = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    else:
+    if isinstance(dataset, tuple):  # a user's file, used whole
         x = dataset[0]
+    else:
+        parts = {"test": [dataset.x_test], "train": [dataset.x_train], "all": [dataset.x_train, dataset.x_test]}[split]
+        x = np.concatenate(parts)
     return runs.fit_shape(x, estimator.input_shape_, name)
 
 
@@ -565,13 +594,13 @@ def cmd_evaluate(args) -> dict:
     from aekit import runs
 
     estimator = _load(args)
-    x = _samples(args, estimator)
+    x = _samples(args, estimator, args.data, args.split)
     return {"model": str(runs.model_path(args.model)), "family": estimator.family, **runs.evaluate(estimator, x)}
 
 
 def cmd_encode(args) -> dict:
     estimator = _load(args)
-    x = _samples(args, estimator)
+    x = _samples(args, estimator, args.data, args.split)
     codes = estimator.encode(x)
     return {"output": _write(args, codes, "codes"), "samples": len(codes), "code_shape": list(codes.shape[1:])}
 
@@ -580,7 +609,7 @@ def cmd_reconstruct(args) -> dict:
     from aekit import evaluation
 
     estimator = _load(args)
-    x = _samples(args, estimator)
+    x = _samples(args, estimator, args.data, args.split)
     x_hat = estimator.reconstruct(x)
     plot = _plot(args, [x, x_hat], ["original", "reconstructed"], _image_shape(estimator))
     result = {"output": _write(args, x_hat, "reconstructions"), "samples": len(x_hat)}
@@ -594,7 +623,7 @@ def cmd_denoise(args) -> dict:
     if args.noise_level is not None and args.add_noise is None:
         raise UsageError("--noise-level needs --add-noise KIND (without it the data is taken as already noisy)")
     estimator = _load(args)
-    clean = _samples(args, estimator)
+    clean = _samples(args, estimator, args.data, args.split)
     noisy = clean
     if args.add_noise:
         from aekit.models.denoising import corrupt
@@ -626,7 +655,7 @@ def cmd_interpolate(args) -> dict:
     import numpy as np
 
     estimator = _load(args)
-    x = _samples(args, estimator)
+    x = _samples(args, estimator, args.data, args.split)
     for index in (args.start, args.end):
         if index >= len(x):
             raise UsageError(f"sample index {index} is out of range: the data holds {len(x)} samples (0..{len(x) - 1})")
@@ -645,23 +674,30 @@ def cmd_anomaly(args) -> dict:
     import numpy as np
 
     from aekit import runs
+    from aekit.applications.anomaly import AnomalyDetector
 
+    if Path(args.output).suffix.lower() != ".csv":
+        raise UsageError(f"{args.output}: anomaly scores are written as CSV; name the output *.csv")
+    runs.refuse_overwrite(args.output, args.force)
     estimator = _load(args)
     if args.normal is None and not Path(args.model).is_dir():
         raise UsageError(f"{args.model} is a model file, so --normal is needed (a run folder remembers its training data)")
-    normal = _samples(args, estimator, source=args.normal, split="train")
-    new = _samples(args, estimator)
-    threshold = float(np.quantile(estimator.reconstruction_error(normal), args.quantile))
-    scores = estimator.reconstruction_error(new)
-    flags = scores > threshold
-    table = np.column_stack([np.arange(len(scores)), scores, flags.astype(int)])
-    runs.refuse_overwrite(args.output, args.force)
-    if Path(args.output).suffix.lower() != ".csv":
-        raise UsageError(f"{args.output}: anomaly scores are written as CSV; name the output *.csv")
-    text = "index,score,anomaly\n" + "".join(f"{int(i)},{s:.7g},{int(f)}\n" for i, s, f in table)
+    normal = _samples(args, estimator, args.normal, "train")
+    new = _samples(args, estimator, args.data, args.split)
+    detector = AnomalyDetector(estimator, contamination=args.contamination, prefit=True).fit(normal)
+    scores = detector.anomaly_score(new)
+    flags = detector.predict(new) == -1
+    text = "index,score,anomaly\n" + "".join(f"{i},{score:.7g},{int(flag)}\n" for i, (score, flag) in enumerate(zip(scores, flags)))
     runs.write_atomic(args.output, text)
-    _note(args, f"wrote {len(scores)} scores to {args.output}: {int(flags.sum())} flagged above {threshold:.4g}")
-    return {"output": str(args.output), "samples": len(scores), "threshold": threshold, "anomalies": int(flags.sum())}
+    plot = None
+    if args.plot:
+        from aekit import plots
+
+        runs.refuse_overwrite(args.plot, args.force)
+        plot = str(plots.plot_anomaly_scores(scores, detector.threshold_, args.plot))
+    _note(args, f"wrote {len(scores)} scores to {args.output}: {int(flags.sum())} above the threshold {detector.threshold_:.4g}")
+    result = {"output": str(args.output), "samples": len(scores), "threshold": detector.threshold_, "anomalies": int(np.sum(flags))}
+    return {**result, **({"plot": plot} if plot else {})}
 
 
 # ---------------------------------------------------------------- reports

@@ -50,7 +50,10 @@ def ssim(x, x_hat, data_range: float = 1.0, sigma: float = 1.5, image_shape=None
     if x.shape != x_hat.shape:
         raise ValueError(f"images {x.shape} and reconstructions {x_hat.shape} differ in shape")
     kernel = _gaussian_kernel(sigma)
-    blur = lambda a: _filter_axis(_filter_axis(a, kernel, 1), kernel, 2)  # noqa: E731
+
+    def blur(a):
+        return _filter_axis(_filter_axis(a, kernel, 1), kernel, 2)
+
     mu_x, mu_y = blur(x), blur(x_hat)
     var_x = blur(x * x) - mu_x**2
     var_y = blur(x_hat * x_hat) - mu_y**2

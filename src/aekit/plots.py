@@ -176,6 +176,8 @@ def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None) ->
     """
     if not histories:
         raise ValueError("no histories to plot; pass {model name: history dict}")
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = _figure(800, 500, layout="constrained")
     colours = _pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
     finals = []
@@ -187,7 +189,8 @@ def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None) ->
                 style = "--" if metric.startswith("val_") else "-"
                 ax.plot(np.arange(1, len(values) + 1), values, style, color=colour, label=f"{name} {metric}")
         if history.get("loss"):
-            finals.append(f"{history['loss'][-1]:.4g}")
+            finals.append(f"{name} {history['loss'][-1]:.4g}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(" / ".join(metrics))
     ax.set_title(title or "training loss: " + " vs ".join(finals))

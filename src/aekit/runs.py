@@ -284,6 +284,10 @@ def train(folder, settings: dict, *, resume: bool = False, callbacks=(), log=Non
 
     folder = Path(folder)
     log = log or (lambda message: None)
+    for leftover in folder.glob(".*.tmp"):  # temporary files of a write that a kill cut short
+        leftover.unlink()
+    for leftover in folder.glob(".*.keras"):
+        leftover.unlink()
     dataset = load_data(settings)
     x_train, x_test = training_arrays(settings, dataset)
     checkpoint = folder / MODEL
@@ -310,13 +314,14 @@ def train(folder, settings: dict, *, resume: bool = False, callbacks=(), log=Non
 
     start = time.perf_counter()
     try:
-        estimator.fit(
-            x_train,
-            validation_data=x_test,
-            checkpoint=checkpoint,
-            resume=resumed,
-            callbacks=[*callbacks, keras.callbacks.LambdaCallback(on_epoch_end=write_epoch)],
-        )
+        with training.no_tensorflow_import():
+            estimator.fit(
+                x_train,
+                validation_data=x_test,
+                checkpoint=checkpoint,
+                resume=resumed,
+                callbacks=[*callbacks, keras.callbacks.LambdaCallback(on_epoch_end=write_epoch)],
+            )
     except training.TrainingDiverged as exc:
         kept = _sync_history(folder)
         update_status(folder, settings, "diverged")
@@ -376,41 +381,40 @@ def evaluate(estimator, x) -> dict:
 
 
 def make_plots(estimator, dataset, folder) -> list[Path]:
-    """The lesson's figures for the estimator's family, written to ``folder/plots``."""
+    """The lesson's figures for the estimator's family, written to ``folder/plots``.
+
+    Every run gets its loss curves and (for images) originals over reconstructions; denoisers
+    show noisy, denoised and clean rows, sparse models their code distribution, variational ones
+    samples from the prior and the decoded latent manifold, and 2-D-or-wider codes a latent scatter.
+    """
     from aekit import plots
 
     out = Path(folder) / PLOTS
     paths = []
     history = getattr(estimator, "history_", {})
     if history.get("loss"):
-        paths.append(_plot_history(history, out / "loss.png"))
+        paths.append(plots.plot_histories({estimator.family: history}, out / "loss.png"))
+    x = fit_shape(dataset.x_test, estimator.input_shape_, dataset.name)
     image_shape = dataset.image_shape
-    if image_shape is None:  # tabular data: no pictures of samples
-        return paths
-    x = fit_shape(dataset.x_test[:10], estimator.input_shape_, dataset.name)
-    paths.insert(0, plots.plot_reconstructions(x, estimator.reconstruct(x), out / "reconstructions.png", image_shape=image_shape))
-    if hasattr(estimator, "sample"):
-        samples = estimator.sample(30)
-        rows = [samples[:10], samples[10:20], samples[20:]]
-        paths.append(plots.plot_image_rows(rows, out / "samples.png", ["samples from the prior", "", ""], image_shape))
-    if hasattr(estimator, "latent_grid") and getattr(estimator, "latent_dim", 0) >= 2:
-        grid = estimator.latent_grid(n=10)
-        paths.append(plots.plot_image_rows(list(grid), out / "latent_manifold.png", None, image_shape, n=10))
+    if image_shape is not None:
+        first = x[:10]
+        paths.append(plots.plot_reconstructions(first, estimator.reconstruct(first), out / "reconstructions.png", image_shape=image_shape))
+        if hasattr(estimator, "denoise"):
+            from aekit.models.denoising import corrupt
+
+            noisy = corrupt(first, estimator.noise, estimator.noise_level, seed=0)
+            paths.append(plots.plot_denoising(first, noisy, estimator.denoise(noisy), out / "denoising.png", image_shape=image_shape))
+        if hasattr(estimator, "sample"):
+            paths.append(plots.plot_samples(estimator.sample(36), out / "samples.png", image_shape=image_shape, title="samples from the prior"))
+        if hasattr(estimator, "latent_grid") and getattr(estimator, "latent_dim", 0) >= 2:
+            grid = estimator.latent_grid(n=15, extent=3.0)
+            paths.append(plots.plot_latent_manifold(grid, out / "latent_manifold.png", extent=3.0, image_shape=image_shape))
+    codes = estimator.encode(x).reshape(len(x), -1)
+    if codes.shape[1] >= 2:
+        paths.append(plots.plot_latent_scatter(codes, dataset.y_test, out / "latent_space.png"))
+    if "sparsity" in estimator.get_params() or getattr(estimator, "l1", 0):
+        paths.append(plots.plot_code_distributions({estimator.family: codes}, out / "code_distribution.png"))
     return paths
-
-
-def _plot_history(history: dict, path) -> Path:
-    from aekit.plots import _pyplot, _save
-
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    for key in ("loss", "val_loss"):
-        if history.get(key):
-            ax.plot(range(1, len(history[key]) + 1), history[key], marker="o", label=key)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.legend()
-    return _save(fig, path)
 
 
 # ---------------------------------------------------------------- helpers
@@ -434,7 +438,3 @@ def _jsonable(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot store {value!r} in a run's settings")
-
-
-def elapsed(start: float) -> float:
-    return round(time.perf_counter() - start, 3)

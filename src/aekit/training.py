@@ -139,7 +139,7 @@ def save_checkpoint(estimator, path) -> Path:
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.checkpoint.keras")
     try:
-        with _no_tensorflow_probe():
+        with no_tensorflow_import():
             estimator.save(tmp)
         state = [np.asarray(v).tolist() for v in rng_variables(estimator.model_)]
         with zipfile.ZipFile(tmp, "a") as archive:
@@ -155,10 +155,11 @@ def save_checkpoint(estimator, path) -> Path:
 
 
 @contextlib.contextmanager
-def _no_tensorflow_probe():
-    """Keep Keras' serializer from importing TensorFlow (seconds) just to rule out TF objects.
+def no_tensorflow_import():
+    """Keep Keras from importing TensorFlow (seconds) only to seed it or to rule out TF objects.
 
-    On another backend, when TensorFlow is not imported, no TensorFlow object can be in the model.
+    Keras' ``set_random_seed`` and its serializer import TensorFlow whenever it is installed. On
+    another backend, with TensorFlow not imported, there is no TensorFlow state to seed or save.
     """
     from keras.src.utils import module_utils
 

@@ -229,7 +229,8 @@ def load(path) -> Autoencoder:
     cls = _FAMILIES.get(meta.get("family"))
     if cls is None:
         raise ModelFileError(f"{path}: unknown model family {meta.get('family')!r}; is it from a newer aekit?")
-    estimator = cls(**meta["params"])
+    # JSON stores tuples as lists; give hyper-parameters back the tuples they were given as
+    estimator = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()})
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:

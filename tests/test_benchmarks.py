@@ -1,0 +1,69 @@
+"""Every benchmark script runs end to end in its --quick mode and writes a parseable table.
+
+The quick modes train on a few hundred MNIST images for an epoch or two: the numbers mean
+nothing, the test only keeps the scripts from rotting. The full runs are not part of the suite.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
+# script -> the results file name(s) its quick mode writes
+OUTPUTS = {
+    "bench_anomaly.py": ["anomaly"],
+    "bench_denoising.py": ["denoising"],
+    "bench_exercises.py": ["exercises"],
+    "bench_features.py": ["features"],
+    "bench_reduction.py": ["reduction"],
+    "bench_speed.py": ["speed"],
+    "bench_time_to_quality.py": ["time_to_quality"],
+    "bench_vae.py": ["vae"],
+}
+
+pytestmark = [pytest.mark.mnist, pytest.mark.slow]
+
+
+def test_every_script_is_listed():
+    assert sorted(OUTPUTS) == SCRIPTS
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_quick_mode_writes_its_tables(script, tmp_path, mnist):
+    if script == "bench_speed.py" and os.environ.get("KERAS_BACKEND", "jax") != "jax":
+        pytest.skip("bench_speed.py starts both backends itself: checked once, in the jax run")
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    args = [sys.executable, str(BENCHMARKS / script), "--quick", "--out", str(tmp_path)]
+    if script == "bench_exercises.py":  # on the suite's backend, not forced to tensorflow
+        args += ["--backend", os.environ.get("KERAS_BACKEND", "jax")]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in OUTPUTS[script]:
+        backend = os.environ.get("KERAS_BACKEND", "jax")
+        if script == "bench_exercises.py" and backend != "tensorflow":
+            name = f"{name}_{backend}"
+        record = json.loads((tmp_path / f"{name}.json").read_text())
+        assert record["budget"] == "quick"
+        assert record["machine"]["cores"] >= 1
+        assert record["tables"], "no tables written"
+        for table in record["tables"].values():
+            assert table["rows"], f"{name}: an empty table"
+            assert all(set(row) <= set(table["columns"]) | {"val_loss", "error"} for row in table["rows"])
+        markdown = (tmp_path / f"{name}.md").read_text()
+        assert markdown.startswith("### ") and "| --- |" in markdown
+
+
+def test_report_collects_the_results(tmp_path):
+    """benchmarks/report.py turns result files into BENCHMARKS.md sections without inventing numbers."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import report
+
+    (tmp_path / "x.md").write_text("### A table\n\n| a |\n| --- |\n| 1 |\n")
+    (tmp_path / "x.json").write_text(json.dumps({"benchmark": "x", "budget": "full", "tables": {}}))
+    text = report.collect(tmp_path)
+    assert "### A table" in text and "| 1 |" in text

@@ -1,0 +1,294 @@
+"""Every model family does its job on the digits data, and one API uses them all.
+
+Models are small and trained once per module (the ``fitted`` fixture), then shared by the tests
+of what each family is for and by the save/load round trip every family must pass.
+"""
+
+import numpy as np
+import pytest
+
+import aekit
+from aekit.models import (
+    ConvAutoencoder,
+    ConvDenoisingAutoencoder,
+    ConvVariationalAutoencoder,
+    DenoisingAutoencoder,
+    DenseAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    VariationalAutoencoder,
+    build_conv_autoencoder,
+    build_conv_variational_autoencoder,
+    corrupt,
+    make_corruption,
+)
+
+FAST = dict(batch_size=64, learning_rate=1e-2, seed=0)
+# sizes that are multiples of the batch size: on jax every new batch shape costs a compilation
+N_TRAIN, N_TEST = 1280, 320
+
+# family -> (estimator, training epochs): small enough to train in seconds on digits
+CONFIGS = {
+    "dense": lambda: DenseAutoencoder((32,), 16, epochs=15, **FAST),
+    "tied": lambda: DenseAutoencoder((32,), 16, tied_weights=True, epochs=15, **FAST),
+    "sparse_l1": lambda: SparseAutoencoder((32,), 16, l1=1e-3, epochs=15, **FAST),
+    "dense_sigmoid": lambda: DenseAutoencoder((32,), 32, code_activation="sigmoid", epochs=15, **FAST),
+    "sparse_kl": lambda: SparseAutoencoder((32,), 32, sparsity="kl", target=0.05, weight=0.5, epochs=15, **FAST),
+    "denoising": lambda: DenoisingAutoencoder((64,), 32, noise="gaussian", noise_level=0.5, epochs=20, **FAST),
+    "conv": lambda: ConvAutoencoder((8, 8), epochs=1, **FAST),
+    "conv_denoising": lambda: ConvDenoisingAutoencoder((16, 8), noise="salt_and_pepper", noise_level=0.2, epochs=20, **FAST),
+    "vae": lambda: VariationalAutoencoder((64,), 2, epochs=30, **FAST),
+    "conv_vae": lambda: ConvVariationalAutoencoder((8, 16), 2, epochs=40, **{**FAST, "learning_rate": 3e-3}),
+    "stacked": lambda: StackedAutoencoder((32, 16), pretrain_epochs=10, head_epochs=10, epochs=10, finetune_learning_rate=1e-2, **FAST),
+}
+
+
+@pytest.fixture(scope="module")
+def data(digits):
+    """Digits cut to whole batches: ``(x_train, y_train, x_test, y_test)``."""
+    return digits.x_train[:N_TRAIN], digits.y_train[:N_TRAIN], digits.x_test[:N_TEST], digits.y_test[:N_TEST]
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    """``fitted(name)``: the model of ``CONFIGS[name]`` trained on digits, trained only once."""
+    x_train, y_train, x_test, y_test = data
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            model = CONFIGS[name]()
+            if isinstance(model, StackedAutoencoder):
+                model.fit(x_train, y_train, validation_data=(x_test, y_test))
+            else:
+                model.fit(x_train)
+            cache[name] = model
+        return cache[name]
+
+    return get
+
+
+def mse(a, b):
+    return float(np.mean((np.asarray(a) - np.asarray(b)) ** 2))
+
+
+# ---------------------------------------------------------------------- every family
+
+
+@pytest.mark.parametrize("name", ["dense", "tied", "sparse_kl", "denoising", "conv", "conv_denoising", "vae", "conv_vae", "stacked"])
+def test_save_and_load_give_the_same_encoder_and_decoder(name, fitted, data, tmp_path):
+    model = fitted(name)
+    x = data[2]
+    loaded = aekit.load(model.save(tmp_path / f"{name}.keras"))
+    assert type(loaded) is type(model) and loaded.get_params() == model.get_params()
+    codes = model.encode(x)
+    np.testing.assert_allclose(loaded.encode(x), codes, atol=1e-6)
+    np.testing.assert_allclose(loaded.decode(codes), model.decode(codes), atol=1e-6)
+    errors = loaded.reconstruction_error(x)
+    assert errors.shape == (N_TEST,) and np.all(errors >= 0)
+    np.testing.assert_allclose(errors, model.reconstruction_error(x), rtol=1e-5)
+    assert model.reconstruct(x).shape == x.shape
+
+
+def test_every_family_is_registered_and_exported():
+    names = {"dense", "sparse", "denoising", "conv", "conv_denoising", "vae", "conv_vae", "stacked"}
+    assert names <= set(aekit.models.families())
+    for cls in ("SparseAutoencoder", "DenoisingAutoencoder", "ConvDenoisingAutoencoder", "ConvVariationalAutoencoder", "StackedAutoencoder"):
+        assert getattr(aekit, cls) is getattr(aekit.models, cls)
+    assert aekit.corrupt is corrupt
+
+
+# ---------------------------------------------------------------------- tied weights
+
+
+def test_tied_decoder_uses_the_encoders_kernels_after_loading(fitted, data, tmp_path):
+    tied, untied = fitted("tied"), fitted("dense")
+    # 64-32-16: each kernel stored once, plus a bias in each direction
+    assert tied.model_.count_params() == 64 * 32 + 32 * 16 + (32 + 64) + (16 + 32)
+    assert tied.model_.count_params() < untied.model_.count_params()
+    assert -tied.score(data[2]) < 2 * -untied.score(data[2])  # half the weights, comparable error
+    loaded = aekit.load(tied.save(tmp_path / "tied.keras"))
+    for model in (tied, loaded):
+        assert model.encoder_.get_layer("tied_0") is model.decoder_.get_layer("tied_0")
+    # training the loaded model moves encoder and decoder together
+    x = data[0][:64]
+    layer = loaded.encoder_.get_layer("tied_1")
+    before, codes = np.array(layer.kernel), loaded.encode(x)
+    loaded.model_.fit(x, x, epochs=1, batch_size=64, verbose=0)
+    assert len(loaded.model_.trainable_weights) == 6
+    assert not np.allclose(np.array(layer.kernel), before)
+    np.testing.assert_array_equal(np.array(loaded.decoder_.get_layer("tied_1").kernel), np.array(layer.kernel))
+    assert not np.allclose(loaded.encode(x), codes)
+
+
+# ---------------------------------------------------------------------- sparse
+
+
+def test_l1_codes_are_sparser_than_a_plain_models(fitted, data):
+    plain, sparse = fitted("dense").encode(data[2]), fitted("sparse_l1").encode(data[2])
+    assert sparse.mean() < 0.5 * plain.mean()
+    assert np.mean(sparse < 1e-3) > np.mean(plain < 1e-3)
+
+
+def test_kl_sparsity_pulls_mean_activation_toward_the_target(fitted, data):
+    plain, sparse = fitted("dense_sigmoid").encode(data[2]), fitted("sparse_kl").encode(data[2])
+    assert abs(sparse.mean() - 0.05) < abs(plain.mean() - 0.05)
+    assert sparse.mean() < 0.5 * plain.mean()
+
+
+def test_sparse_settings_are_checked(data):
+    with pytest.raises(ValueError, match="sigmoid"):
+        SparseAutoencoder((8,), 4, sparsity="kl", code_activation="relu", epochs=1).fit(data[0])
+    with pytest.raises(ValueError, match="'l1' or 'kl'"):
+        SparseAutoencoder((8,), 4, sparsity="l2", epochs=1).fit(data[0])
+
+
+# ---------------------------------------------------------------------- denoising
+
+
+@pytest.mark.parametrize("name, kind, level", [("denoising", "gaussian", 0.5), ("conv_denoising", "salt_and_pepper", 0.2)])
+def test_denoised_output_is_closer_to_clean_than_the_noisy_input(name, kind, level, fitted, data):
+    clean = data[2]
+    noisy = corrupt(clean, kind, level, seed=1)
+    denoised = fitted(name).denoise(noisy)
+    assert denoised.shape == clean.shape
+    assert mse(denoised, clean) < 0.6 * mse(noisy, clean)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "dropout", "gaussian_noise", "salt_and_pepper", "masking"])
+def test_corruption_acts_only_while_training_and_matches_corrupt(kind, rng):
+    x = rng.uniform(0.2, 0.8, size=(64, 50)).astype("float32")
+    layer = make_corruption(kind, seed=0)
+    np.testing.assert_array_equal(np.array(layer(x, training=False)), x)
+    noisy_layer = np.array(layer(x, training=True))
+    noisy = corrupt(x, kind, seed=3)
+    assert not np.allclose(noisy_layer, x) and not np.allclose(noisy, x)
+    np.testing.assert_array_equal(corrupt(x, kind, seed=3), noisy)
+    assert not np.array_equal(corrupt(x, kind, seed=4), noisy)
+    # layer and NumPy helper corrupt by about the same amount
+    assert mse(noisy_layer, x) == pytest.approx(mse(noisy, x), rel=0.25)
+
+
+def test_corrupt_follows_the_lessons_recipes(rng):
+    x = rng.uniform(0, 1, size=(200, 64)).astype("float32")
+    gaussian = corrupt(x, "gaussian", 0.6)
+    assert gaussian.min() >= 0 and gaussian.max() <= 1
+    assert np.mean(corrupt(x, "masking", 0.25) == 0) == pytest.approx(0.25, abs=0.02)
+    pepper = corrupt(x, "salt_and_pepper", 0.2)
+    assert np.mean((pepper == 0) | (pepper == 1)) == pytest.approx(0.2, abs=0.02)
+    dropped = corrupt(x, "dropout", 0.5)
+    np.testing.assert_allclose(dropped[dropped > 0], 2 * x[dropped > 0])
+    with pytest.raises(ValueError, match="unknown noise kind"):
+        corrupt(x, "speckle")
+    with pytest.raises(ValueError, match="in \\[0, 1\\)"):
+        make_corruption("masking", 1.5)
+
+
+# ---------------------------------------------------------------------- convolutional shapes
+
+
+@pytest.mark.parametrize("shape", [(7, 9, 3), (28, 28, 1), (32, 32, 3)])
+def test_conv_autoencoder_trains_on_any_image_shape(shape, rng):
+    x = rng.uniform(0, 1, size=(32, *shape)).astype("float32")
+    model = ConvAutoencoder((4, 4, 4), epochs=1, batch_size=32).fit(x)
+    assert model.reconstruct(x).shape == x.shape
+    assert np.isfinite(model.history_["loss"][0])
+
+
+def test_conv_models_refuse_images_too_small_for_their_depth():
+    # three poolings: the last must still see 2 pixels, so sides of at least 2**2 + 1 = 5
+    with pytest.raises(ValueError, match="4x5 images are too small for 3 pooling stages.*at least 5"):
+        build_conv_autoencoder((4, 5, 1), [4, 4, 4])
+    with pytest.raises(ValueError, match="too small for 2 pooling stages"):
+        build_conv_variational_autoencoder((2, 9, 1), [4, 4])
+    encoder, _, auto = build_conv_autoencoder((4, 5, 1), [4, 4])  # two poolings fit 4 pixels
+    assert auto.output_shape == (None, 4, 5, 1) and encoder.output_shape == (None, 1, 2, 4)
+
+
+# ---------------------------------------------------------------------- variational
+
+
+@pytest.mark.parametrize("name", ["vae", "conv_vae"])
+def test_vae_samples_are_valid_images(name, fitted):
+    samples = fitted(name).sample(16, seed=1)
+    assert samples.shape == (16, 8, 8, 1)
+    assert samples.min() >= 0 and samples.max() <= 1
+    assert samples.std(axis=0).mean() > 0.02  # different codes, different images
+    grid = fitted(name).latent_grid(5)
+    assert grid.shape == (5, 5, 8, 8, 1)
+
+
+@pytest.mark.parametrize("name", ["vae", "conv_vae"])
+def test_vae_interpolation_moves_smoothly_between_the_endpoints(name, fitted, data):
+    vae = fitted(name)
+    x, y = data[2], data[3]
+    a, b = x[y == 0][0], x[y == 7][0]
+    frames = vae.interpolate(a, b, steps=9)
+    assert frames.shape == (9, 8, 8, 1)
+    np.testing.assert_allclose(frames[[0, -1]], vae.reconstruct(np.stack([a, b])), atol=1e-5)
+    steps = [mse(frames[i + 1], frames[i]) for i in range(8)]
+    assert max(steps) < mse(frames[0], frames[-1])
+
+
+@pytest.mark.parametrize("name", ["vae", "conv_vae"])
+def test_vae_means_spread_by_digit(name, fitted, data):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    x_train, y_train, x_test, y_test = data
+    vae = fitted(name)
+    means, log_var = vae.encode_distribution(x_test)
+    assert means.shape == (N_TEST, 2) and log_var.shape == means.shape
+    centroids = np.stack([means[y_test == k].mean(axis=0) for k in range(10)])
+    assert centroids.std(axis=0).max() > 0.3  # the digits' mean codes are not all near 0
+    knn = KNeighborsClassifier(5).fit(vae.encode(x_train), y_train)
+    assert knn.score(means, y_test) > 0.5  # chance is 0.1
+
+
+def test_vae_reduction_mean_divides_both_terms_by_the_features(data):
+    vae = VariationalAutoencoder((16,), 2, reconstruction="mse", reduction="mean", epochs=1, **FAST).fit(data[0])
+    # mean squared error of [0, 1] pixels plus KL / 64: far below the summed negative ELBO
+    assert 0 < vae.history_["loss"][-1] < 1
+    assert vae.encoder_.get_layer("z").beta == pytest.approx(1 / 64)
+    encoder, _, _ = build_conv_variational_autoencoder((8, 8, 1), [4], beta=2.0, reduction="mean")
+    assert encoder.get_layer("z").beta == pytest.approx(2 / 64)
+    with pytest.raises(ValueError, match="reduction"):
+        build_conv_variational_autoencoder((8, 8, 1), [4], reduction="max")
+
+
+# ---------------------------------------------------------------------- stacked
+
+
+def test_stacked_fine_tuning_beats_the_frozen_stack(fitted, data):
+    x_test, y_test = data[2], data[3]
+    model = fitted("stacked")
+    assert model.finetuned_accuracy_ > model.frozen_accuracy_ + 0.03
+    assert model.finetuned_accuracy_ > 0.85
+    assert model.score(x_test, y_test) == pytest.approx(model.finetuned_accuracy_)
+    np.testing.assert_allclose(model.predict_proba(x_test).sum(axis=1), 1, rtol=1e-5)
+    assert model.encode(x_test).shape == (N_TEST, 16)
+    assert {"pretrain_0_loss", "pretrain_1_loss", "head_loss", "finetune_accuracy"} <= set(model.history_)
+
+
+def test_stacked_round_trip_keeps_classes_and_predictions(fitted, data, tmp_path):
+    model = fitted("stacked")
+    loaded = aekit.load(model.save(tmp_path / "stacked.keras"))
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    np.testing.assert_array_equal(loaded.predict(data[2]), model.predict(data[2]))
+    assert (loaded.frozen_accuracy_, loaded.finetuned_accuracy_) == (model.frozen_accuracy_, model.finetuned_accuracy_)
+
+
+def test_stacked_needs_labels(data):
+    with pytest.raises(ValueError, match="needs the labels"):
+        StackedAutoencoder((8,)).fit(data[0])
+    with pytest.raises(ValueError, match="one label per sample"):
+        StackedAutoencoder((8,)).fit(data[0], data[1][:10])
+
+
+# ---------------------------------------------------------------------- MNIST
+
+
+def test_tied_sparse_model_trains_on_an_mnist_subset(mnist):
+    x = mnist.x_train[:512]
+    model = SparseAutoencoder((64,), 32, tied_weights=True, epochs=2, batch_size=128).fit(x)
+    assert model.reconstruct(x[:128]).shape == (128, 28, 28, 1)
+    assert model.history_["loss"][-1] < model.history_["loss"][0]

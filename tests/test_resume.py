@@ -1,0 +1,157 @@
+"""Resumable training: a killed or interrupted run continues to the result of an uninterrupted one.
+
+The command-line tests kill the real ``aekit`` executable (SIGKILL, SIGINT) once a few epochs are
+checkpointed and compare the resumed run with the same run trained without a break.
+"""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aekit import cli, runs, training
+from aekit.models import VariationalAutoencoder
+
+AEKIT = str(Path(sys.executable).with_name("aekit"))
+EPOCHS = 12
+TRAIN = ["train", "dense", "--hidden", "32", "--latent", "8", "--epochs", str(EPOCHS), "--batch-size", "16", "--train-samples", "256", "--seed", "3"]
+
+
+def history_rows(folder) -> int:
+    try:
+        with open(Path(folder) / "history.csv") as f:
+            return max(0, sum(1 for _ in f) - 1)
+    except FileNotFoundError:
+        return 0
+
+
+def start_and_stop(argv, folder, sig, rows):
+    """Run ``aekit argv`` in a subprocess and send it ``sig`` once ``history.csv`` has ``rows`` rows.
+
+    ``history.csv`` is written as an epoch ends and the checkpoint just after, so the checkpoint
+    then holds at least ``rows - 1`` epochs.
+    """
+    process = subprocess.Popen([AEKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while history_rows(folder) < rows:
+        assert process.poll() is None, "training ended before it could be stopped: " + process.stderr.read()
+        assert time.monotonic() < deadline, "no epoch finished in time"
+        time.sleep(0.01)
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+def checkpoint_epochs(folder) -> int:
+    return len(training.load_checkpoint(Path(folder) / "model.keras").history_["loss"])
+
+
+def weights(folder):
+    return [np.asarray(w) for w in training.load_checkpoint(Path(folder) / "model.keras").model_.weights]
+
+
+def assert_same_result(folder, reference):
+    assert runs.read_history(Path(folder) / "history.csv")["loss"] == pytest.approx(runs.read_history(Path(reference) / "history.csv")["loss"], rel=1e-5)
+    for a, b in zip(weights(folder), weights(reference)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("resume") / "uninterrupted"
+    assert cli.main([*TRAIN, "--out", str(folder), "-q"]) == 0
+    return folder
+
+
+def test_ctrl_c_then_kill_9_then_resume_matches_the_uninterrupted_run(tmp_path, uninterrupted, capsys):
+    folder = tmp_path / "run"
+
+    # Ctrl-C: a clean exit that says how to continue; the files agree on the epochs done
+    status, _, err = start_and_stop([*TRAIN, "--out", str(folder)], folder, signal.SIGINT, rows=4)
+    assert status == 130
+    assert "Traceback" not in err
+    assert f"continue with: aekit train --resume {folder}" in err
+    assert json.loads((folder / "settings.json").read_text())["status"] == "interrupted"
+    first = checkpoint_epochs(folder)
+    assert history_rows(folder) == first >= 3
+
+    # kill -9 of the resumed run: whatever the kill cut short, the files in place are whole
+    status, _, err = start_and_stop(["train", "--resume", str(folder)], folder, signal.SIGKILL, rows=first + 3)
+    assert status == -signal.SIGKILL
+    assert f"resuming {folder} after epoch {first} of {EPOCHS}" in err
+    assert f"epoch {first + 1}/{EPOCHS}" in err and f"epoch {first}/{EPOCHS}" not in err
+    second = checkpoint_epochs(folder)
+    assert first + 2 <= second < EPOCHS
+    assert history_rows(folder) in (second, second + 1)  # the CSV may be one epoch ahead of the checkpoint
+    assert json.loads((folder / "settings.json").read_text())["status"] == "running"
+
+    assert cli.main(["train", "--resume", str(folder), "-q"]) == 0
+    assert json.loads((folder / "settings.json").read_text())["status"] == "complete"
+    assert history_rows(folder) == EPOCHS
+    assert not list(folder.glob(".*"))  # no temporary file left behind
+    assert_same_result(folder, uninterrupted)
+
+    # resuming a finished run changes nothing
+    before = (folder / "model.keras").read_bytes()
+    assert cli.main(["train", "--resume", str(folder), "-q", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["status"] == "complete"
+    assert (folder / "model.keras").read_bytes() == before
+
+
+def test_python_api_resume_restores_random_state(digits, tmp_path):
+    """A VAE's sampling layer draws the same numbers after a resume as without a break."""
+    import shutil
+
+    import keras
+
+    x = digits.x_train[:300]
+    checkpoint, after_two = tmp_path / "run.keras", tmp_path / "after_two.keras"
+
+    def keep_second_checkpoint(epoch, logs):
+        if epoch == 2:  # the file still holds epochs 1-2: the third one is saved after this callback
+            shutil.copy(checkpoint, after_two)
+
+    make = lambda: VariationalAutoencoder(hidden_layers=(16,), latent_dim=2, batch_size=64, epochs=4, seed=1)
+    full = make().fit(x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep_second_checkpoint)])
+    resumed = training.load_checkpoint(after_two)
+    assert len(resumed.history_["loss"]) == 2
+    resumed.fit(x, resume=True)
+    assert resumed.history_["loss"] == pytest.approx(full.history_["loss"], rel=1e-5)
+    np.testing.assert_allclose(resumed.reconstruct(x[:20]), full.reconstruct(x[:20]), rtol=1e-4, atol=1e-5)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    import keras
+
+    class PoisonSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                for weight in self.model.trainable_weights:
+                    weight.assign(np.full(weight.shape, np.nan, dtype="float32"))
+
+    folder = runs.prepare(tmp_path / "nan")
+    settings = {
+        "family": "dense",
+        "params": {**cli._family_defaults("dense"), "hidden_layers": [16], "latent_dim": 4, "epochs": 5, "batch_size": 64},
+        "data": {"source": "digits", "test_size": 0.1, "split_seed": 0, "train_samples": 300},
+    }
+    with pytest.raises(runs.RunError, match=r"loss became NaN or infinite in epoch 2.*model of epoch 1 is kept.*--learning-rate"):
+        runs.train(folder, settings, callbacks=[PoisonSecondEpoch()])
+    kept = training.load_checkpoint(folder / "model.keras")
+    assert len(kept.history_["loss"]) == 1
+    assert all(np.all(np.isfinite(np.asarray(w))) for w in kept.model_.weights)
+    assert history_rows(folder) == 1
+    assert json.loads((folder / "settings.json").read_text())["status"] == "diverged"
+
+
+def test_epoch_order_depends_only_on_seed_and_epoch():
+    a = training.epoch_order(100, seed=3, epoch=7)
+    assert sorted(a) == list(range(100))
+    np.testing.assert_array_equal(a, training.epoch_order(100, seed=3, epoch=7))
+    assert not np.array_equal(a, training.epoch_order(100, seed=3, epoch=8))
+    assert not np.array_equal(a, training.epoch_order(100, seed=4, epoch=7))
