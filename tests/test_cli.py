@@ -116,6 +116,13 @@ def test_other_commands_on_the_run(session, tmp_path, capsys):
         rows = list(csv.DictReader(f))
     assert len(rows) == 360 and set(rows[0]) == {"index", "score", "anomaly"}
 
+    # a user's file is used whole and in its own order: row i of the output belongs to row i
+    x_test = runs.load_data(json.loads((session["run"] / "settings.json").read_text())).x_test
+    np.savetxt(tmp_path / "mine.csv", x_test[::-1].reshape(360, -1), delimiter=",")
+    assert cli.main(["encode", run, "--data", str(tmp_path / "mine.csv"), "-o", out("mine_codes.npy"), "-q"]) == 0
+    assert cli.main(["encode", run, "-o", out("run_codes.npy"), "-q"]) == 0
+    np.testing.assert_allclose(np.load(out("mine_codes.npy")), np.load(out("run_codes.npy"))[::-1], rtol=1e-4, atol=1e-5)
+
     # outputs are not overwritten unless asked
     assert cli.main(["encode", run, "-o", out("rec.npy")]) == 2
     assert cli.main(["encode", run, "-o", out("rec.npy"), "--force", "-q"]) == 0

@@ -66,6 +66,7 @@ CASES = [
     ("no family", lambda f: ["train"], "name the model family"),
     ("unknown family", lambda f: ["train", "transformer"], "unknown model family 'transformer'"),
     ("unknown command", lambda f: ["fit"], "invalid choice"),
+    ("family the command line cannot train", lambda f: ["train", "stacked"], "train it from Python"),
     ("non-positive layer size", lambda f: ["train", "dense", "--hidden", "64,0"], "must be positive"),
     ("negative latent size", lambda f: ["train", "dense", "--latent", "-3"], "--latent"),
     ("epochs not a number", lambda f: ["train", "dense", "--epochs", "ten"], "not a whole number"),

@@ -300,7 +300,7 @@ metrics.json, plots/*.png and report.html.""",
         "  aekit demo\n  aekit demo --out my-demo --epochs 30", cmd_demo,
     )
     demo.add_argument("--out", metavar="FOLDER", default="aekit-demo", help="run folder to write")
-    demo.add_argument("--epochs", type=_positive_int, default=20)
+    demo.add_argument("--epochs", type=_positive_int, default=30)
     demo.add_argument("--force", action="store_true", help="replace the run already in --out")
     return parser
 
@@ -326,8 +326,8 @@ def main(argv=None) -> int:
         if args.command != "report":
             _import_tensorflow_quietly()
         result = args.func(args)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # Ctrl-C; a command may add what was saved and how to go on
+        print(f"{PROG}: interrupted{exc.args[0] if exc.args else ''}", file=sys.stderr)
         return 130
     except (ValueError, OSError) as exc:
         if os.environ.get("AEKIT_DEBUG"):
@@ -423,6 +423,8 @@ def cmd_train(args) -> dict:
 
     if not args.family:
         raise UsageError("name the model family to train, e.g. 'aekit train dense' (families: " + ", ".join(FAMILIES) + "), or continue a run with --resume FOLDER")
+    if args.family == "stacked":
+        raise UsageError("the stacked family is a classifier pretrained layer by layer on labelled data; train it from Python (aekit.models.StackedAutoencoder)")
     if args.family not in FAMILIES:
         raise UsageError(f"unknown model family {args.family!r}; choose one of: {', '.join(FAMILIES)}")
     settings = {
@@ -468,8 +470,8 @@ def _train(args, folder: Path, settings: dict, resume: bool) -> dict:
     try:
         metrics = runs.train(folder, settings, resume=resume, callbacks=callbacks, log=lambda m: _note(args, m))
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; the last completed epoch is saved in {folder / runs.MODEL}; continue with: aekit train --resume {folder}", file=sys.stderr)
-        raise
+        saved = f"the last completed epoch is saved in {folder / runs.MODEL}" if (folder / runs.MODEL).exists() else "no epoch was completed"
+        raise KeyboardInterrupt(f"; {saved}; continue with: aekit train --resume {folder}") from None
     plots = sorted(str(p) for p in (folder / runs.PLOTS).glob("*.png"))
     _note(args, f"wrote {folder}/: settings.json, model.keras, history.csv, metrics.json, report.html and {len(plots)} plots")
     return {"run": str(folder), "status": "complete", "metrics": metrics, "model": str(folder / runs.MODEL), "report": str(folder / runs.REPORT), "plots": plots}
@@ -501,10 +503,10 @@ def _model_params(args) -> dict:
         params[name] = args.sparsity_weight
     if args.sparsity_target is not None and params.get("sparsity") != "kl":
         raise UsageError("--sparsity-target needs --sparsity kl (the L1 penalty has no target)")
-    if args.noise_level is not None and "noise" in params:
-        from aekit.models.denoising import _check
+    if "noise" in params:  # refuse an impossible level now, not after the run folder is made
+        from aekit.models.denoising import make_corruption
 
-        _check(params["noise"], args.noise_level)
+        make_corruption(params["noise"], params.get("noise_level"))
     return params
 
 
@@ -521,9 +523,12 @@ def _family_hint(family: str) -> str:
 
 
 def _load(args):
-    """The estimator of a run folder or ``.keras`` file, loaded in Keras' safe mode."""
+    """The estimator of a run folder or ``.keras`` file (Keras safe mode), once the outputs are free."""
     from aekit import runs, training
 
+    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
+        if path:
+            runs.refuse_overwrite(path, args.force)
     return training.load_checkpoint(runs.model_path(args.model))
 
 
@@ -549,18 +554,16 @@ def _samples(args, estimator, source, split="test"):
 
 
 def _load_source(source: str):
-    """A built-in data set (a Dataset) or a user's file read whole, in its own order (a 1-tuple)."""
+    """A built-in data set, or a user's file read whole and in its own order (as a 1-tuple).
+
+    An ``.npz`` file with its own ``x_train``/``x_test`` stays a data set, so ``--split`` applies.
+    """
     from aekit import datasets
 
     if source.lower().replace("-", "_") in BUILTIN_DATA:
-        return datasets.load_dataset(source, download=False)
-    path = Path(source)
-    suffix = path.suffix.lower()
-    if path.is_file() and suffix in (".npy", ".csv"):
-        raw = datasets._read_npy(path) if suffix == ".npy" else datasets._read_csv(path)
-        return (datasets._as_samples(path, raw)[0],)
-    data = datasets.load_dataset(path, test_size=0.0, download=False)
-    return (data.x_train,)
+        return datasets.load_dataset(source)
+    data = datasets.load_dataset(source, test_size=0.0)
+    return data if len(data.x_test) else (data.x_train,)
 
 
 def _write(args, array, what: str) -> str:
@@ -571,15 +574,16 @@ def _write(args, array, what: str) -> str:
     return str(path)
 
 
-def _plot(args, rows, titles, image_shape) -> str | None:
+def _plot(args, estimator, figure: str, *arrays, **kwargs) -> dict:
+    """Draw ``plots.<figure>(*arrays, path, image_shape=...)`` to ``--plot`` when it was given."""
     if not getattr(args, "plot", None):
-        return None
-    from aekit import plots, runs
+        return {}
+    from aekit import plots
 
-    runs.refuse_overwrite(args.plot, args.force)
-    if image_shape is None or len(image_shape) == 1:
+    image_shape = _image_shape(estimator)
+    if image_shape is None:
         raise UsageError("--plot draws images, but this model works on feature vectors; drop --plot")
-    return str(plots.plot_image_rows(rows, args.plot, titles, image_shape))
+    return {"plot": str(getattr(plots, figure)(*arrays, args.plot, image_shape=image_shape, **kwargs))}
 
 
 def _image_shape(estimator):
@@ -611,10 +615,10 @@ def cmd_reconstruct(args) -> dict:
     estimator = _load(args)
     x = _samples(args, estimator, args.data, args.split)
     x_hat = estimator.reconstruct(x)
-    plot = _plot(args, [x, x_hat], ["original", "reconstructed"], _image_shape(estimator))
+    plot = _plot(args, estimator, "plot_reconstructions", x, x_hat)
     result = {"output": _write(args, x_hat, "reconstructions"), "samples": len(x_hat)}
     result["mse"] = float(evaluation.reconstruction_error(x, x_hat, "mse").mean())
-    return {**result, **({"plot": plot} if plot else {})}
+    return {**result, **plot}
 
 
 def cmd_denoise(args) -> dict:
@@ -630,15 +634,15 @@ def cmd_denoise(args) -> dict:
 
         noisy = corrupt(clean, args.add_noise, args.noise_level, seed=args.seed)
     denoised = estimator.denoise(noisy) if hasattr(estimator, "denoise") else estimator.reconstruct(noisy)
-    rows, titles = [noisy, denoised], ["noisy", "denoised"]
     if args.add_noise:
-        rows, titles = [*rows, clean], [*titles, "original"]
-    plot = _plot(args, rows, titles, _image_shape(estimator))
+        plot = _plot(args, estimator, "plot_denoising", clean, noisy, denoised)
+    else:
+        plot = _plot(args, estimator, "plot_image_rows", [noisy, denoised], titles=["noisy input", "denoised"])
     result = {"output": _write(args, denoised, "denoised samples"), "samples": len(denoised)}
     if args.add_noise:
         result["mse_noisy"] = float(evaluation.reconstruction_error(clean, noisy, "mse").mean())
         result["mse_denoised"] = float(evaluation.reconstruction_error(clean, denoised, "mse").mean())
-    return {**result, **({"plot": plot} if plot else {})}
+    return {**result, **plot}
 
 
 def cmd_generate(args) -> dict:
@@ -646,9 +650,8 @@ def cmd_generate(args) -> dict:
     if not hasattr(estimator, "sample"):
         raise UsageError(f"{args.model} holds a {estimator.family} autoencoder, which cannot generate; train a vae or conv_vae")
     samples = estimator.sample(args.samples, seed=args.seed)
-    rows = [samples[i : i + 10] for i in range(0, len(samples), 10)]
-    plot = _plot(args, rows, None, _image_shape(estimator))
-    return {"output": _write(args, samples, "samples"), "samples": len(samples), **({"plot": plot} if plot else {})}
+    plot = _plot(args, estimator, "plot_samples", samples)
+    return {"output": _write(args, samples, "samples"), "samples": len(samples), **plot}
 
 
 def cmd_interpolate(args) -> dict:
@@ -666,8 +669,8 @@ def cmd_interpolate(args) -> dict:
         codes = estimator.encode(np.stack([a, b]))
         weights = np.linspace(0.0, 1.0, args.steps, dtype=np.float32).reshape(-1, *([1] * (codes.ndim - 1)))
         path = estimator.decode((1 - weights) * codes[0] + weights * codes[1])
-    plot = _plot(args, [path], [f"sample {args.start} to sample {args.end}"], _image_shape(estimator))
-    return {"output": _write(args, path, "interpolated samples"), "steps": args.steps, **({"plot": plot} if plot else {})}
+    plot = _plot(args, estimator, "plot_interpolation", path, titles=[f"sample {args.start} to sample {args.end}"])
+    return {"output": _write(args, path, "interpolated samples"), "steps": args.steps, **plot}
 
 
 def cmd_anomaly(args) -> dict:
@@ -678,7 +681,6 @@ def cmd_anomaly(args) -> dict:
 
     if Path(args.output).suffix.lower() != ".csv":
         raise UsageError(f"{args.output}: anomaly scores are written as CSV; name the output *.csv")
-    runs.refuse_overwrite(args.output, args.force)
     estimator = _load(args)
     if args.normal is None and not Path(args.model).is_dir():
         raise UsageError(f"{args.model} is a model file, so --normal is needed (a run folder remembers its training data)")
@@ -689,15 +691,14 @@ def cmd_anomaly(args) -> dict:
     flags = detector.predict(new) == -1
     text = "index,score,anomaly\n" + "".join(f"{i},{score:.7g},{int(flag)}\n" for i, (score, flag) in enumerate(zip(scores, flags)))
     runs.write_atomic(args.output, text)
-    plot = None
+    plot = {}
     if args.plot:
         from aekit import plots
 
-        runs.refuse_overwrite(args.plot, args.force)
-        plot = str(plots.plot_anomaly_scores(scores, detector.threshold_, args.plot))
+        plot = {"plot": str(plots.plot_anomaly_scores(scores, detector.threshold_, args.plot))}
     _note(args, f"wrote {len(scores)} scores to {args.output}: {int(flags.sum())} above the threshold {detector.threshold_:.4g}")
     result = {"output": str(args.output), "samples": len(scores), "threshold": detector.threshold_, "anomalies": int(np.sum(flags))}
-    return {**result, **({"plot": plot} if plot else {})}
+    return {**result, **plot}
 
 
 # ---------------------------------------------------------------- reports

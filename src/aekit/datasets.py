@@ -446,7 +446,8 @@ def _split(name, x, y, image_shape, test_size, seed) -> Dataset:
     n_test = int(round(len(x) * test_size))
     if len(x) - n_test < 1:
         raise DataError(f"{name}: {len(x)} samples are too few to split off {test_size:.0%} for testing")
-    order = np.random.default_rng(seed).permutation(len(x))
+    # with nothing held out the samples keep their order, so results line up with the file's rows
+    order = np.random.default_rng(seed).permutation(len(x)) if n_test else np.arange(len(x))
     train, test = order[n_test:], order[:n_test]
     return Dataset(
         name,

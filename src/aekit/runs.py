@@ -213,7 +213,7 @@ def load_data(settings: dict):
     from aekit.datasets import load_dataset
 
     data = settings["data"]
-    dataset = load_dataset(data["source"], test_size=data.get("test_size", 0.1), seed=data.get("split_seed", 0), download=False)
+    dataset = load_dataset(data["source"], test_size=data.get("test_size", 0.1), seed=data.get("split_seed", 0))
     if data.get("train_samples"):
         dataset = dataset.subset(n_train=data["train_samples"])
     return dataset
@@ -313,14 +313,15 @@ def train(folder, settings: dict, *, resume: bool = False, callbacks=(), log=Non
     import keras
 
     start = time.perf_counter()
+    guard = training.interrupt_guard()
     try:
-        with training.no_tensorflow_import():
+        with guard, training.no_tensorflow_import():
             estimator.fit(
                 x_train,
                 validation_data=x_test,
                 checkpoint=checkpoint,
                 resume=resumed,
-                callbacks=[*callbacks, keras.callbacks.LambdaCallback(on_epoch_end=write_epoch)],
+                callbacks=[*callbacks, keras.callbacks.LambdaCallback(on_epoch_end=write_epoch), guard],
             )
     except training.TrainingDiverged as exc:
         kept = _sync_history(folder)

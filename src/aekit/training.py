@@ -248,6 +248,52 @@ def progress_bar(epochs: int, stream=None, width: int = 24):
     return ProgressBar()
 
 
+def interrupt_guard():
+    """A Keras callback, used as a context manager, that turns Ctrl-C into a clean stop.
+
+    Inside ``with`` the first SIGINT only sets a flag; the callback raises ``KeyboardInterrupt``
+    at the next batch or epoch boundary. Keras itself never sees the signal mid-step (some of its
+    code swallows exceptions, which would lose the Ctrl-C) and a checkpoint being written is
+    finished first. A second Ctrl-C interrupts at once.
+    """
+    import signal
+    import threading
+
+    import keras
+
+    class InterruptGuard(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.requested = False
+            self.previous = None
+
+        def __enter__(self):
+            if threading.current_thread() is threading.main_thread():
+                self.previous = signal.signal(signal.SIGINT, self._request)
+            return self
+
+        def __exit__(self, kind, value, traceback):
+            if self.previous is not None:
+                signal.signal(signal.SIGINT, self.previous)
+                self.previous = None
+            if self.requested and kind is None:  # Ctrl-C while the last checkpoint was written
+                raise KeyboardInterrupt
+            return False
+
+        def _request(self, signum, frame):
+            if self.requested:
+                raise KeyboardInterrupt
+            self.requested = True
+
+        def _stop_if_asked(self, *args, **kwargs):
+            if self.requested:
+                raise KeyboardInterrupt
+
+        on_epoch_begin = on_train_batch_end = _stop_if_asked
+
+    return InterruptGuard()
+
+
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     if seconds < 60:
