@@ -13,9 +13,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOTES = HERE / "notes.md"
-ORDER = ["speed", "time_to_quality", "exercises", "exercises_jax", "reduction", "anomaly", "denoising", "features", "vae"]
+ORDER = ["speed", "settings", "speed_candidates", "time_to_quality", "exercises", "exercises_jax", "reduction", "anomaly", "denoising", "features", "vae"]
 SCRIPTS = {
-    "speed": "bench_speed.py", "time_to_quality": "bench_time_to_quality.py", "exercises": "bench_exercises.py",
+    "speed": "bench_speed.py", "settings": "bench_settings.py", "time_to_quality": "bench_time_to_quality.py", "exercises": "bench_exercises.py",
     "reduction": "bench_reduction.py", "anomaly": "bench_anomaly.py", "denoising": "bench_denoising.py",
     "features": "bench_features.py", "vae": "bench_vae.py",
 }

@@ -33,11 +33,12 @@ CONFIGS = {
     "tied": lambda: DenseAutoencoder((32,), 16, tied_weights=True, epochs=15, **FAST),
     "sparse_l1": lambda: SparseAutoencoder((32,), 16, l1=1e-3, epochs=15, **FAST),
     "dense_sigmoid": lambda: DenseAutoencoder((32,), 32, code_activation="sigmoid", epochs=15, **FAST),
+    "sparse_sigmoid_l1": lambda: SparseAutoencoder((32,), 32, code_activation="sigmoid", l1=1e-3, epochs=15, **FAST),
     "sparse_kl": lambda: SparseAutoencoder((32,), 32, sparsity="kl", target=0.05, weight=0.5, epochs=15, **FAST),
     "denoising": lambda: DenoisingAutoencoder((64,), 32, noise="gaussian", noise_level=0.5, epochs=20, **FAST),
     "conv_denoising": lambda: ConvDenoisingAutoencoder((16,), noise="salt_and_pepper", noise_level=0.2, epochs=20, **FAST),
-    "vae": lambda: VariationalAutoencoder((64,), 2, epochs=30, **FAST),
-    "conv_vae": lambda: ConvVariationalAutoencoder((16,), 2, epochs=40, **{**FAST, "learning_rate": 3e-3}),
+    "vae": lambda: VariationalAutoencoder((64,), 2, epochs=20, **FAST),
+    "conv_vae": lambda: ConvVariationalAutoencoder((16,), 2, epochs=25, **{**FAST, "learning_rate": 3e-3}),
     "stacked": lambda: StackedAutoencoder((32, 16), pretrain_epochs=10, head_epochs=10, epochs=10, finetune_learning_rate=1e-2, **FAST),
 }
 
@@ -101,6 +102,19 @@ def test_every_family_is_registered_and_exported():
 # ---------------------------------------------------------------------- tied weights
 
 
+def test_tied_dense_maps_back_with_the_transposed_kernel(rng):
+    from aekit.layers import TiedDense
+
+    layer = TiedDense(3, activation="relu", transposed_activation="sigmoid")
+    x = rng.normal(size=(4, 5)).astype("float32")
+    code = np.array(layer(x))
+    kernel, bias, back_bias = (np.array(w) for w in (layer.kernel, layer.bias, layer.transposed_bias))
+    np.testing.assert_allclose(code, np.maximum(x @ kernel + bias, 0), atol=1e-5)
+    back = np.array(layer(code, transpose=True))
+    np.testing.assert_allclose(back, 1 / (1 + np.exp(-(code @ kernel.T + back_bias))), atol=1e-5)
+    assert kernel.shape == (5, 3) and len(layer.weights) == 3
+
+
 def test_tied_decoder_uses_the_encoders_kernels_after_loading(fitted, data, tmp_path):
     tied, untied = fitted("tied"), fitted("dense")
     # 64-32-16: each kernel stored once, plus a bias in each direction
@@ -134,6 +148,14 @@ def test_kl_sparsity_pulls_mean_activation_toward_the_target(fitted, data):
     plain, sparse = fitted("dense_sigmoid").encode(data[2]), fitted("sparse_kl").encode(data[2])
     assert abs(sparse.mean() - 0.05) < abs(plain.mean() - 0.05)
     assert sparse.mean() < 0.5 * plain.mean()
+
+
+def test_l1_on_a_sigmoid_code_lowers_its_activations(fitted, data):
+    # lesson 004, approach 1: sigmoid code plus an L1 penalty on its activations
+    plain, sparse = fitted("dense_sigmoid").encode(data[2]), fitted("sparse_sigmoid_l1").encode(data[2])
+    assert sparse.min() >= 0 and sparse.max() <= 1
+    assert sparse.mean() < 0.5 * plain.mean()
+    assert np.mean(sparse < 0.05) > np.mean(plain < 0.05)
 
 
 def test_sparse_settings_are_checked(data):

@@ -1,4 +1,4 @@
-"""The custom pieces aekit's models are made of: sampling, corruption, sparsity and summed losses.
+"""The custom pieces aekit's models are made of: sampling, tied weights, corruption, sparsity, losses.
 
 Each is written with ``keras.ops`` only (runs on jax, tensorflow and torch) and registered as
 serializable under the ``aekit`` package, so ``.keras`` files load in safe mode. Random layers

@@ -238,7 +238,7 @@ def progress_bar(epochs: int, stream=None, width: int = 24):
         def on_epoch_end(self, epoch, logs=None):
             self.last_end = time.perf_counter()
             self.durations.append(self.last_end - self.start)
-            recent = self.durations[-5:]
+            recent = self.durations[1:][-5:] or self.durations  # the first epoch also compiles
             left = (epochs - epoch - 1) * sum(recent) / len(recent)
             values = "  ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items() if k in ("loss", "val_loss"))
             clear = "\r\033[K" if interactive else ""

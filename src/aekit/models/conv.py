@@ -59,7 +59,7 @@ def build_conv_autoencoder(
     inputs = keras.Input(shape)
     x = inputs
     if not lesson_layout:
-        x = keras.layers.ZeroPadding2D(_padding(shape, len(filters)))(x)
+        x = keras.layers.ZeroPadding2D(pooling_padding(shape, len(filters)))(x)
     for n in filters:
         x = keras.layers.Conv2D(n, (3, 3), padding="same", activation=activation)(x)
         x = keras.layers.MaxPooling2D((2, 2), padding="same")(x)
@@ -77,7 +77,7 @@ def build_conv_autoencoder(
         if tuple(y.shape[1:3]) != (height, width):
             raise ValueError(f"the lesson's decoder turns a {code_shape} code into {tuple(y.shape[1:3])} images, not {(height, width)}; use lesson_layout=False for this size")
     else:
-        y = keras.layers.Cropping2D(_padding(shape, len(filters)))(y)
+        y = keras.layers.Cropping2D(pooling_padding(shape, len(filters)))(y)
     decoder = keras.Model(latent, y, name="decoder")
 
     auto = assemble(encoder, decoder, shape, corruption)
@@ -107,7 +107,7 @@ def _padded(n, depth):
     return -(-n // step) * step
 
 
-def _padding(shape, depth):
+def pooling_padding(shape, depth):
     """((top, bottom), (left, right)) zero padding that makes H and W multiples of 2**depth."""
     pads = []
     for n in shape[:2]:

@@ -13,7 +13,7 @@ import keras
 from aekit.layers import Sampling
 from aekit.models._common import as_shape, assemble, check_sizes, make_optimizer
 from aekit.models.base import Autoencoder, register_family
-from aekit.models.conv import _padding, check_pooling_depth
+from aekit.models.conv import check_pooling_depth, pooling_padding
 from aekit.models.variational import VariationalUses, kl_scale, reconstruction_loss
 
 
@@ -45,7 +45,7 @@ def build_conv_variational_autoencoder(
     (latent_dims,) = check_sizes("latent size", latent_dims)
     check_pooling_depth(shape, len(filters))
     scale = kl_scale(shape, reduction)
-    padding = _padding(shape, len(filters))
+    padding = pooling_padding(shape, len(filters))
     padded = [n + before + after for n, (before, after) in zip(shape[:2], padding)]
     code_height, code_width = (n // 2 ** len(filters) for n in padded)
 
