@@ -28,4 +28,4 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) demo-run
+	rm -rf $(VENV)

@@ -299,7 +299,7 @@ metrics.json, plots/*.png and report.html.""",
         "demo", "train a small autoencoder on the built-in digits and write its run folder",
         "  aekit demo\n  aekit demo --out my-demo --epochs 30", cmd_demo,
     )
-    demo.add_argument("--out", metavar="FOLDER", default="aekit-demo", help="run folder to write")
+    demo.add_argument("--out", metavar="FOLDER", help="run folder to write (default: a new runs/demo-<UTC time>)")
     demo.add_argument("--epochs", type=_positive_int, default=30)
     demo.add_argument("--force", action="store_true", help="replace the run already in --out")
     return parser
@@ -448,7 +448,7 @@ def cmd_demo(args) -> dict:
     """The README's first command: a small dense autoencoder on the digits, with its plots."""
     from aekit import runs
 
-    folder = Path(args.out)
+    folder = Path(args.out) if args.out else runs.default_folder("demo")
     runs.prepare(folder, force=args.force)
     settings = {
         "command": "demo",
