@@ -78,7 +78,7 @@ CASES = [
     ("pickled array", lambda f: ["train", "dense", "--data", str(f["pickled"])], "pickled"),
     ("values outside [0, 1] with cross-entropy", lambda f: ["train", "dense", "--data", str(f["range"]), "--out", str(f["root"] / "r1")], "--loss mse"),
     ("tabular data for a conv model", lambda f: ["train", "conv", "--data", str(f["tabular"]), "--out", str(f["root"] / "r2")], "use a dense model"),
-    ("conv input too small for its depth", lambda f: ["train", "conv", "--filters", "8,8,8,8", "--out", str(f["root"] / "r3")], "too small for 4 convolution blocks"),
+    ("conv input too small for its depth", lambda f: ["train", "conv", "--filters", "8,8,8,8", "--out", str(f["root"] / "r3")], "too small for 4 pooling stages"),
     ("option of another family", lambda f: ["train", "conv", "--hidden", "32"], "--hidden does not apply to the conv family"),
     ("beta on a dense model", lambda f: ["train", "dense", "--beta", "2"], "--beta does not apply"),
     ("sparsity target without kl", lambda f: ["train", "sparse", "--sparsity-target", "0.1"], "--sparsity kl"),

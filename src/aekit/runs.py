@@ -260,14 +260,13 @@ def training_arrays(settings: dict, dataset):
     source = settings["data"]["source"]
     params = settings["params"]
     if "filters" in params:  # convolutional families want images and shrink them once per block
+        from aekit.models.conv import check_pooling_depth
+
         dataset = dataset.images()
-        height, width = dataset.image_shape[:2]
-        depth = len(params["filters"])
-        if min(height, width) < 2**depth:
-            raise RunError(
-                f"{source}: {height}x{width} images are too small for {depth} convolution blocks "
-                f"(each halves the size); use at most {max(1, int(math.log2(min(height, width))))} --filters"
-            )
+        try:
+            check_pooling_depth(dataset.image_shape, len(params["filters"]))
+        except ValueError as exc:
+            raise RunError(f"{source}: {exc}") from None
     loss = params.get("loss") or params.get("reconstruction")
     check_range(dataset.x_train, loss, source)
     return dataset.x_train, dataset.x_test

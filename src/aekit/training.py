@@ -98,22 +98,29 @@ def predict(model, x, batch_size: int = 4096):
     """Run ``model`` on ``x`` in inference mode, without ``predict``'s per-call set-up cost.
 
     Uses the model's compiled predict step one batch at a time, so a call on a handful of
-    samples costs about as much as the arithmetic. Returns NumPy arrays (a list of them for
-    models with several outputs).
+    samples costs about as much as the arithmetic. Batches are zero-padded to a power of two
+    (at least 8 rows), so calls with many different sizes reuse a few compiled programs instead
+    of compiling one per size (jax and tf.function both compile per input shape). Returns NumPy
+    arrays (a list of them for models with several outputs).
     """
     x = np.asarray(x, dtype=np.float32)
-    if len(x) <= batch_size:
-        return _to_numpy(model.predict_on_batch(x))
-    parts = [_to_numpy(model.predict_on_batch(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
+    parts = [_predict_batch(model, x[i : i + batch_size]) for i in range(0, max(len(x), 1), batch_size)]
+    if len(parts) == 1:
+        return parts[0]
     if isinstance(parts[0], list):
         return [np.concatenate(column) for column in zip(*parts)]
     return np.concatenate(parts)
 
 
-def _to_numpy(out):
+def _predict_batch(model, batch):
+    n = len(batch)
+    rows = max(8, 1 << max(n - 1, 0).bit_length())
+    if rows != n:
+        batch = np.concatenate([batch, np.zeros((rows - n, *batch.shape[1:]), batch.dtype)])
+    out = model.predict_on_batch(batch)
     if isinstance(out, (list, tuple)):
-        return [np.asarray(o) for o in out]
-    return np.asarray(out)
+        return [np.asarray(o)[:n] for o in out]
+    return np.asarray(out)[:n]
 
 
 # ---------------------------------------------------------------- checkpoints
