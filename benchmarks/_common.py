@@ -92,6 +92,8 @@ def fmt(value, digits: int = 3) -> str:
             return "nan"
         if abs(value) >= 1000:
             return f"{value:,.0f}"
+        if 0 < abs(value) < 1:  # losses and accuracies: one more decimal
+            return f"{value:.{digits + 1}f}"
         return f"{value:.{digits}f}"
     return str(value)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOTES = HERE / "notes.md"
-ORDER = ["speed", "settings", "speed_candidates", "time_to_quality", "exercises", "exercises_jax", "reduction", "anomaly", "denoising", "features", "vae"]
+ORDER = ["speed", "settings", "speed_candidates", "speed_conv_recheck", "time_to_quality", "exercises", "exercises_vanilla", "exercises_sparse", "exercises_convolutional", "exercises_variational", "exercises_jax", "reduction", "anomaly", "denoising", "features", "vae"]
 SCRIPTS = {
     "speed": "bench_speed.py", "settings": "bench_settings.py", "time_to_quality": "bench_time_to_quality.py", "exercises": "bench_exercises.py",
     "reduction": "bench_reduction.py", "anomaly": "bench_anomaly.py", "denoising": "bench_denoising.py",
@@ -48,7 +48,7 @@ def collect(folder: Path = HERE / "results") -> str:
     parts = []
     for name in ordered:
         parts.append((folder / f"{name}.md").read_text().rstrip())
-    missing = [n for n in SCRIPTS if n not in names]
+    missing = [n for n in SCRIPTS if n not in names and not any(m.startswith(n + "_") for m in names)]
     if missing:
         parts.append("### Not run yet\n\n" + "\n".join(
             f"- `python benchmarks/{SCRIPTS[n]}`: no full result yet" for n in missing))
