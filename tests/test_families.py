@@ -326,3 +326,31 @@ def test_tied_sparse_model_trains_on_an_mnist_subset(mnist):
     model = SparseAutoencoder((64,), 32, tied_weights=True, epochs=2, batch_size=128).fit(x)
     assert model.reconstruct(x[:128]).shape == (128, 28, 28, 1)
     assert model.history_["loss"][-1] < model.history_["loss"][0]
+
+
+MNIST_CONFIGS = {
+    "dense": lambda: DenseAutoencoder((64,), 16),
+    "sparse": lambda: SparseAutoencoder((64,), 16, l1=1e-4),
+    "denoising": lambda: DenoisingAutoencoder((64,), 16, noise="gaussian", noise_level=0.6),
+    "conv": lambda: ConvAutoencoder((8, 8)),
+    "conv_denoising": lambda: ConvDenoisingAutoencoder((8, 8), noise="masking"),
+    "vae": lambda: VariationalAutoencoder((64,), 2),
+    "conv_vae": lambda: ConvVariationalAutoencoder((8, 16), 2),
+    "stacked": lambda: StackedAutoencoder((64, 16), pretrain_epochs=2, head_epochs=2),
+}
+
+
+@pytest.mark.parametrize("name", list(MNIST_CONFIGS))
+def test_every_family_learns_on_an_mnist_subset(name, mnist):
+    """Each family trains on 28x28 MNIST images: its loss falls and it reproduces the image shape."""
+    x, y = mnist.x_train[:1024], mnist.y_train[:1024]
+    model = MNIST_CONFIGS[name]().set_params(epochs=3, batch_size=128, seed=0)
+    if isinstance(model, StackedAutoencoder):
+        model.fit(x, y)
+        assert model.score(x[:256], y[:256]) > 0.5
+        losses = model.history_["finetune_loss"]
+    else:
+        model.fit(x)
+        losses = model.history_["loss"]
+    assert losses[-1] < losses[0]
+    assert model.reconstruct(x[:128]).shape == (128, 28, 28, 1)
