@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit._files import regular_file_mode
+
 SETTINGS = "settings.json"
 MODEL = "model.keras"
 HISTORY = "history.csv"
@@ -61,7 +63,7 @@ def write_atomic(path, data: bytes | str) -> Path:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, regular_file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -419,11 +421,6 @@ def make_plots(estimator, dataset, folder) -> list[Path]:
 
 # ---------------------------------------------------------------- helpers
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _now() -> str:

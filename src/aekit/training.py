@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit._files import regular_file_mode
+
 #: name of the random-generator state stored inside a checkpoint's ``.keras`` zip
 RNG_STATE_NAME = "aekit_rng.json"
 
@@ -153,7 +155,7 @@ def save_checkpoint(estimator, path) -> Path:
             archive.writestr(RNG_STATE_NAME, json.dumps(state))
         with open(tmp, "rb") as f:  # the data must be on disk before the rename makes it current
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, regular_file_mode())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -180,11 +182,6 @@ def no_tensorflow_import():
         if skip:
             probe._available = None
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def load_checkpoint(path):

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from aekit import training
+from aekit._files import regular_file_mode
 
 METADATA_NAME = "aekit.json"
 _FAMILIES: dict[str, type] = {}
@@ -180,6 +181,7 @@ class Autoencoder(BaseEstimator):
             }
             with zipfile.ZipFile(tmp, "a") as archive:
                 archive.writestr(METADATA_NAME, json.dumps(meta, default=_jsonable))
+            os.chmod(tmp, regular_file_mode())
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
