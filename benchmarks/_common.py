@@ -28,6 +28,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import aekit  # noqa: E402,F401  (chooses aekit's default Keras backend unless the user set one)
 
+#: the machine's 1-minute load average when this script started (2 cores: above ~0.5 means other jobs)
+LOAD_AT_START = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
 
 def parser(doc: str) -> argparse.ArgumentParser:
     """The arguments every script takes: ``--quick`` (tiny data, seconds) and ``--out`` (results folder)."""
@@ -78,6 +81,7 @@ def machine() -> dict:
             pass
     try:
         info["load_average_1min"] = round(os.getloadavg()[0], 2)
+        info["load_average_at_start"] = LOAD_AT_START
     except OSError:
         pass
     return info
@@ -132,7 +136,8 @@ def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str],
     md = [f"### {title}", "",
           f"`{record['command']}` — {now}, budget: **{record['budget']}**, "
           f"{info['cpu']} ({info['cores']} cores), keras {info.get('keras', '?')}"
-          + (f", wall {record['wall_seconds']:.0f} s" if record["wall_seconds"] else ""), ""]
+          + (f", wall {record['wall_seconds']:.0f} s" if record["wall_seconds"] else "")
+          + (f", load average {LOAD_AT_START} at start / {info['load_average_1min']} at end" if "load_average_1min" in info else ""), ""]
     for caption, (cols, rows) in tables.items():
         if caption:
             md += [f"**{caption}**", ""]
@@ -166,3 +171,54 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.01, clock=time.perf_counter):
+    """A Keras callback: train for ``minutes`` of wall time with a cosine learning-rate decay.
+
+    The number of epochs that fit is estimated after every epoch from the median duration of the
+    epochs so far (the first, which compiles, only while it is the only one); the learning rate of
+    each epoch follows a cosine from ``learning_rate`` to ``final_fraction * learning_rate`` over
+    that estimate, and training stops when the next epoch would end after the budget. Works with
+    aekit's epoch-by-epoch training (``seed`` given) and with plain ``fit``. ``clock`` returns
+    seconds (tests pass a fake one).
+    """
+    import math
+    import statistics
+
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.budget = 60.0 * minutes
+            self.start = None
+            self.durations = []
+            self.planned_epochs = None
+            self.exhausted = False
+
+        def on_epoch_begin(self, epoch, logs=None):
+            now = clock()
+            if self.start is None:
+                self.start = now
+            self.epoch_start = now
+            done = len(self.durations)
+            progress = 0.0 if not self.planned_epochs else min(1.0, done / self.planned_epochs)
+            factor = final_fraction + (1 - final_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
+            self.model.optimizer.learning_rate.assign(learning_rate * factor)
+
+        def on_epoch_end(self, epoch, logs=None):
+            now = clock()
+            self.durations.append(now - self.epoch_start)
+            per_epoch = statistics.median(self.durations[1:] or self.durations)
+            left = self.budget - (now - self.start)
+            self.planned_epochs = len(self.durations) + max(0, int(left // per_epoch))
+            if left < per_epoch:
+                self.exhausted = True
+                self.model.stop_training = True
+
+        @property
+        def seconds(self) -> float:
+            return (clock() - self.start) if self.start is not None else 0.0
+
+    return TimeBudget()

@@ -52,6 +52,8 @@ VARIANTS = [
     {"model": "vanilla", "label": "tensorflow, steps_per_execution=16", "backend": "tensorflow", "setup": "lesson", "steps_per_execution": 16},
     {"model": "vanilla", "label": "tensorflow, jit + steps_per_execution=16", "backend": "tensorflow", "setup": "lesson",
      "jit_compile": True, "steps_per_execution": 16},
+    # aekit's training loop on tensorflow (KERAS_BACKEND=tensorflow), the faster backend for convolutions here
+    *[{"model": m, "label": "aekit on tensorflow", "backend": "tensorflow", "setup": "aekit"} for m in ("vanilla", "convolutional")],
     # convolutional exercise model
     {"model": "convolutional", "label": "jax, steps_per_execution=16", "backend": "jax", "setup": "aekit", "steps_per_execution": 16},
     {"model": "convolutional", "label": "jax, XLA single thread", "backend": "jax", "setup": "aekit",
@@ -337,7 +339,8 @@ def write(args, results, started):
     if args.quick:
         notes.append("--quick: 512 training images, 2 epochs; the figures only show that the script runs.")
     else:
-        notes.append("Shared 2-core machine (other jobs were running): figures are noisy, ratios come from one run.")
+        notes.append("Cases ran one after the other in one run; the load average at start and end is in the header "
+                     "(2 cores: a load near 2 means the run had the machine to itself).")
     _common.write_result(
         args, args.name, "Speed: exercise models, aekit defaults vs the lesson's setup" + ("" if args.name == "speed" else f" ({args.name})"),
         {"Matrix-multiply peak (float32)": (list(peak_rows[0]) if peak_rows else [], peak_rows),

@@ -68,3 +68,31 @@ def test_report_collects_the_results(tmp_path):
     (tmp_path / "x.json").write_text(json.dumps({"benchmark": "x", "budget": "full", "tables": {}}))
     text = report.collect(tmp_path)
     assert "### A table" in text and "| 1 |" in text
+
+
+def test_time_budget_stops_training_and_decays_the_learning_rate():
+    """The callback behind --minutes: training ends once the budget is spent, with the rate decayed."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import _common
+    import keras
+    import numpy as np
+
+    from aekit import training
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    ticks = iter(range(10**6))  # a clock that advances one second per reading: two per epoch
+    rates = []
+
+    class RecordRate(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    budget = _common.time_budget(minutes=0.5, learning_rate=1e-2, clock=lambda: float(next(ticks)))
+    x = np.random.default_rng(0).random((64, 4), dtype=np.float32)
+    history = training.train(model, x, epochs=1000, batch_size=32, seed=0, callbacks=[budget, RecordRate()])
+    assert budget.exhausted
+    assert 10 <= len(history["loss"]) <= 30  # 30 s of budget, epochs of 1 s (and the gaps between them)
+    assert rates[0] == pytest.approx(1e-2)
+    assert all(later <= earlier for earlier, later in zip(rates, rates[1:]))
+    assert rates[-1] < 1e-3  # near the end of the cosine, towards 1e-2 * final_fraction
