@@ -217,8 +217,4 @@ def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.
                 self.exhausted = True
                 self.model.stop_training = True
 
-        @property
-        def seconds(self) -> float:
-            return (clock() - self.start) if self.start is not None else 0.0
-
     return TimeBudget()
