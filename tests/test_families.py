@@ -311,6 +311,22 @@ def test_stacked_round_trip_keeps_classes_and_predictions(fitted, data, tmp_path
     assert (loaded.frozen_accuracy_, loaded.finetuned_accuracy_) == (model.frozen_accuracy_, model.finetuned_accuracy_)
 
 
+def test_stacked_dropout_trains_and_is_off_at_inference(data, tmp_path):
+    x, y, x_test, y_test = data[:4]
+    model = StackedAutoencoder((32, 16), dropout=0.2, pretrain_epochs=3, head_epochs=3, epochs=5,
+                               finetune_learning_rate=1e-2, **FAST).fit(x, y, validation_data=(x_test, y_test))
+    assert model.finetuned_accuracy_ > 0.8
+    np.testing.assert_array_equal(model.predict_proba(x_test), model.predict_proba(x_test))
+    loaded = aekit.load(model.save(tmp_path / "stacked.keras"))
+    assert loaded.dropout == 0.2
+    np.testing.assert_allclose(loaded.predict_proba(x_test), model.predict_proba(x_test), atol=1e-6)
+
+
+def test_stacked_rejects_a_dropout_outside_0_1(data):
+    with pytest.raises(ValueError, match=r"dropout .* \[0, 1\)"):
+        StackedAutoencoder((8,), dropout=1.0).fit(data[0], data[1])
+
+
 def test_stacked_needs_labels(data):
     with pytest.raises(ValueError, match="needs the labels"):
         StackedAutoencoder((8,)).fit(data[0])
