@@ -173,6 +173,16 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
+def cosine_schedule(epochs: int, learning_rate: float):
+    """A Keras callback: the learning rate of epoch ``e`` is ``learning_rate * (1 + cos(pi * e / epochs)) / 2``."""
+    import math
+
+    import keras
+
+    return keras.callbacks.LearningRateScheduler(
+        lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
+
+
 def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.01, clock=time.perf_counter):
     """A Keras callback: train for ``minutes`` of wall time with a cosine learning-rate decay.
 

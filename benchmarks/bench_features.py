@@ -14,7 +14,6 @@ labels with a cosine learning-rate decay; dropout 0.3 while the classifier train
 Targets (issue 5): probe on 32-d codes >= 97 %, stacked fine-tuned >= 98.5 %.
 """
 
-import math
 import os
 import sys
 import time
@@ -38,8 +37,6 @@ def main():
     p.add_argument("--probe-train", type=int, default=60000, help="training images the logistic regressions see")
     args = p.parse_args()
     started = time.perf_counter()
-
-    import keras
 
     from aekit.applications import linear_probe
     from aekit.models import DenseAutoencoder, StackedAutoencoder
@@ -65,8 +62,7 @@ def main():
     pretrain, head, finetune = (1, 1, 1) if args.quick else (args.pretrain_epochs, args.head_epochs, args.finetune_epochs)
     stacked = StackedAutoencoder(hidden_layers=stacked_hidden, dropout=args.stacked_dropout, pretrain_epochs=pretrain,
                                  head_epochs=head, epochs=finetune, seed=0)
-    cosine = keras.callbacks.LearningRateScheduler(
-        lambda epoch: stacked.finetune_learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / finetune)))
+    cosine = _common.cosine_schedule(finetune, stacked.finetune_learning_rate)
     with _common.Timer() as t_stacked:
         stacked.fit(x_train, y_train, validation_data=(x_test, y_test), callbacks=[cosine])  # reported, never selected on
     stacked_rows = [{

@@ -24,6 +24,7 @@ import _common  # noqa: E402
 PAPER = {"autoencoder (RBM-pretrained)": 3.00, "logistic PCA": 8.01, "PCA": 13.87}
 TARGET = 2.5
 TARGET_MINUTES = 30
+NOISE = 0.0
 
 
 def main():
@@ -33,13 +34,16 @@ def main():
     p.add_argument("--epochs", type=int, default=20, help="epochs when --minutes is 0")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--noise", type=float, default=NOISE,
+                   help="std of the Gaussian noise added to the training inputs (a denoising regulariser; 0: none)")
+    p.add_argument("--tied", action="store_true", help="tie each decoder layer to its encoder twin's transpose")
     args = p.parse_args()
     started = time.perf_counter()
     import numpy as np
     from sklearn.decomposition import PCA
 
     from aekit.evaluation import reconstruction_error
-    from aekit.models import DenseAutoencoder
+    from aekit.models import DenoisingAutoencoder, DenseAutoencoder
 
     x_train, _, x_test, _ = _common.mnist(flat=True, quick=args.quick)
     minutes = 0 if args.quick else args.minutes
@@ -50,15 +54,20 @@ def main():
         pca = PCA(30, random_state=0).fit(x_train)
         pca_error = reconstruction_error(x_test, pca.inverse_transform(pca.transform(x_test)), "sse").mean()
 
-    ae = DenseAutoencoder(hidden_layers=hidden, latent_dim=30, code_activation="linear", epochs=epochs,
-                          batch_size=args.batch_size, learning_rate=args.learning_rate, seed=0)
+    settings = dict(hidden_layers=hidden, latent_dim=30, code_activation="linear", tied_weights=args.tied,
+                    epochs=epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=0)
+    if args.noise:
+        ae = DenoisingAutoencoder(noise="gaussian", noise_level=args.noise, **settings)
+    else:
+        ae = DenseAutoencoder(**settings)
     callbacks = [_common.time_budget(minutes, args.learning_rate)] if minutes else []
     with _common.Timer() as t_ae:
         ae.fit(x_train, validation_data=x_test, callbacks=callbacks)
     epochs = len(ae.history_["loss"])
     ae_error = float(ae.reconstruction_error(x_test, "sse").mean())
 
-    arch = "784-" + "-".join(map(str, hidden)) + "-30"
+    arch = "784-" + "-".join(map(str, hidden)) + "-30" + (", tied weights" if args.tied else "") + \
+        (f", Gaussian input noise {args.noise:g} while training" if args.noise else "")
     schedule = f"cosine decay over {minutes:g} min" if minutes else "constant learning rate"
     spent = f"{epochs} epochs, batch {args.batch_size}, Adam {args.learning_rate:g} with {schedule}, {t_ae.seconds / 60:.1f} min of training"
     budget = f"full: {spent}" if minutes >= TARGET_MINUTES else f"reduced: {spent}"

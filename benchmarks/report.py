@@ -56,12 +56,17 @@ def collect(folder: Path = HERE / "results") -> str:
 
 
 def machine_line(folder: Path = HERE / "results") -> str:
+    """One line per machine the results ran on (sessions may land on different CPUs), naming its results."""
+    machines: dict[str, list[str]] = {}
     for path in sorted(folder.glob("*.json")):
         m = json.loads(path.read_text()).get("machine")
         if m:
             versions = ", ".join(f"{k} {m[k]}" for k in ("python", "keras", "jax", "tensorflow-cpu", "numpy") if k in m)
-            return f"**Machine:** {m.get('cpu')} ({m.get('cores')} cores, no GPU); {versions}.\n"
-    return ""
+            machines.setdefault(f"{m.get('cpu')} ({m.get('cores')} cores, no GPU); {versions}", []).append(path.stem)
+    if len(machines) == 1:
+        return f"**Machine:** {next(iter(machines))}.\n"
+    lines = [f"- {desc}: {', '.join(names)}" for desc, names in machines.items()]
+    return "**Machines** (compare seconds only within one machine):\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
 def main():

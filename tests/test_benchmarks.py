@@ -70,6 +70,19 @@ def test_report_collects_the_results(tmp_path):
     assert "### A table" in text and "| 1 |" in text
 
 
+def test_report_names_each_machine_with_its_results(tmp_path):
+    """Results from two sessions on different CPUs: BENCHMARKS.md says which table ran where."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import report
+
+    for name, cpu in (("a", "CPU One"), ("b", "CPU Two"), ("c", "CPU One")):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"machine": {"cpu": cpu, "cores": 2, "keras": "3.15.1"}}))
+    line = report.machine_line(tmp_path)
+    assert "CPU One (2 cores, no GPU); keras 3.15.1: a, c" in line and "CPU Two (2 cores, no GPU); keras 3.15.1: b" in line
+    (tmp_path / "b.json").unlink()
+    assert report.machine_line(tmp_path) == "**Machine:** CPU One (2 cores, no GPU); keras 3.15.1.\n"
+
+
 def test_time_budget_stops_training_and_decays_the_learning_rate():
     """The callback behind --minutes: training ends once the budget is spent, with the rate decayed."""
     sys.path.insert(0, str(BENCHMARKS))
