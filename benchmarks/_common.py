@@ -109,6 +109,20 @@ def markdown_table(columns: list[str], rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def command_line(argv: list[str] | None = None) -> str:
+    """The command that reproduces this result: the script and its options, without ``--out``."""
+    argv = list(sys.argv if argv is None else argv)
+    kept, skip = [], False
+    for arg in argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--out":
+            skip = True
+        elif not arg.startswith("--out="):
+            kept.append(arg)
+    return " ".join(["python benchmarks/" + Path(argv[0]).name, *kept])
+
+
 def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str], list[dict]]], *,
                  budget: str, notes: list[str] = (), extra: dict | None = None, started: float | None = None) -> Path:
     """Write ``<name>.json`` and ``<name>.md`` into the results folder; return the Markdown path.
@@ -125,7 +139,7 @@ def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str],
         "title": title,
         "date": now,
         "budget": "quick" if args.quick else budget,
-        "command": "python benchmarks/" + Path(sys.argv[0]).name + (" --quick" if args.quick else ""),
+        "command": command_line(),
         "machine": info,
         "wall_seconds": round(time.perf_counter() - started, 1) if started else None,
         "tables": {caption: {"columns": cols, "rows": rows} for caption, (cols, rows) in tables.items()},

@@ -13,7 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOTES = HERE / "notes.md"
-ORDER = ["speed", "settings", "speed_candidates", "speed_conv_recheck", "time_to_quality", "exercises", "exercises_vanilla", "exercises_sparse", "exercises_convolutional", "exercises_variational", "exercises_jax", "reduction", "anomaly", "denoising", "features", "vae"]
+ORDER = ["speed", "settings", "speed_candidates", "speed_conv_recheck", "time_to_quality", "exercises", "exercises_vanilla", "exercises_sparse", "exercises_convolutional", "exercises_variational", "exercises_jax", "reduction", "reduction_noise", "reduction_mse", "anomaly", "denoising", "features", "vae"]
 SCRIPTS = {
     "speed": "bench_speed.py", "settings": "bench_settings.py", "time_to_quality": "bench_time_to_quality.py", "exercises": "bench_exercises.py",
     "reduction": "bench_reduction.py", "anomaly": "bench_anomaly.py", "denoising": "bench_denoising.py",
@@ -35,9 +35,9 @@ numbers mean nothing and are never shown here.
 the issue's budget (the exact budget is printed under its title); its figure is a lower bound on
 what aekit reaches, not its best. A result marked *full* ran the benchmark as specified.
 
-**Noise.** Other jobs shared the two cores during these runs (the load average is stored in each
-JSON file). Absolute seconds are therefore pessimistic; ratios come from cases run back to back
-in the same run.
+**Noise.** Each header gives the load average at the start and end of its run: a load above 2
+means another job shared the two cores, so that run's seconds are pessimistic. Ratios come from
+cases run back to back in the same run.
 """
 
 

@@ -50,6 +50,8 @@ def test_quick_mode_writes_its_tables(script, tmp_path, mnist):
             name = f"{name}_{backend}"
         record = json.loads((tmp_path / f"{name}.json").read_text())
         assert record["budget"] == "quick"
+        assert record["command"].startswith(f"python benchmarks/{script} --quick")  # reproducible, without --out
+        assert "--out" not in record["command"]
         assert record["machine"]["cores"] >= 1
         assert record["tables"], "no tables written"
         for table in record["tables"].values():
