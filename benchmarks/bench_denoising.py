@@ -127,7 +127,8 @@ def main():
                          f"target >= +{TARGET_DB} dB " + ("met." if gain >= TARGET_DB else f"missed by {TARGET_DB - gain:.2f} dB."))
     notes.append(f"Autoencoder training: {epochs} epoch(s) per sigma, batch 256, Adam {dae.learning_rate:g} with cosine decay; seconds: "
                  + ", ".join(f"{s}: {t:.0f} s" for s, t in train_seconds.items()) + ".")
-    notes.append("Classical settings tuned per sigma on held-out training images; the autoencoder was not tuned.")
+    notes.append("Classical settings tuned per sigma on held-out training images; the autoencoder's size is the script's "
+                 "--hidden/--latent (not tuned per sigma).")
     scored = f"all {len(x_test):,} test images scored" if len(x_test) == 10000 else f"{len(x_test):,} of the 10,000 test images scored"
     budget = f"{'full' if len(x_test) == 10000 else 'reduced'}: {epochs} epochs per sigma, {scored}"
     _common.write_result(args, "denoising", "Denoising MNIST: PSNR and SSIM on the test images",
