@@ -26,6 +26,8 @@ OUTPUTS = {
     "bench_time_to_quality.py": ["time_to_quality"],
     "bench_vae.py": ["vae"],
 }
+# options a quick run adds so that a script's optional paths run too
+EXTRA_ARGS = {"bench_anomaly.py": ["--seeds", "2"]}
 
 pytestmark = [pytest.mark.mnist, pytest.mark.slow]
 
@@ -40,6 +42,7 @@ def test_quick_mode_writes_its_tables(script, tmp_path, mnist):
         pytest.skip("bench_speed.py starts both backends itself: checked once, in the jax run")
     env = {**os.environ, "MPLBACKEND": "Agg"}
     args = [sys.executable, str(BENCHMARKS / script), "--quick", "--out", str(tmp_path)]
+    args += EXTRA_ARGS.get(script, [])
     if script == "bench_exercises.py":  # on the suite's backend, not forced to tensorflow
         args += ["--backend", os.environ.get("KERAS_BACKEND", "jax")]
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
