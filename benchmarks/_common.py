@@ -197,7 +197,8 @@ def cosine_schedule(epochs: int, learning_rate: float):
         lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
 
 
-def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.01, clock=time.perf_counter):
+def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.01, clock=time.perf_counter,
+                counting_from: float | None = None):
     """A Keras callback: train for ``minutes`` of wall time with a cosine learning-rate decay.
 
     The number of epochs that fit is estimated after every epoch from the median duration of the
@@ -205,7 +206,9 @@ def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.
     each epoch follows a cosine from ``learning_rate`` to ``final_fraction * learning_rate`` over
     that estimate, and training stops when the next epoch would end after the budget. Works with
     aekit's epoch-by-epoch training (``seed`` given) and with plain ``fit``. ``clock`` returns
-    seconds (tests pass a fake one).
+    seconds (tests pass a fake one). The budget runs from the first epoch's start, or from
+    ``counting_from`` (a ``clock`` reading) so that a stage before ``fit``'s epochs, such as
+    layer-wise pretraining, is spent from it too.
     """
     import math
     import statistics
@@ -216,7 +219,7 @@ def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.
         def __init__(self):
             super().__init__()
             self.budget = 60.0 * minutes
-            self.start = None
+            self.start = counting_from
             self.durations = []
             self.planned_epochs = None
             self.exhausted = False

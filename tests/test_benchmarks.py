@@ -27,7 +27,7 @@ OUTPUTS = {
     "bench_vae.py": ["vae"],
 }
 # options a quick run adds so that a script's optional paths run too
-EXTRA_ARGS = {"bench_anomaly.py": ["--seeds", "2"]}
+EXTRA_ARGS = {"bench_anomaly.py": ["--seeds", "2"], "bench_reduction.py": ["--pretrain-epochs", "1"]}
 
 pytestmark = [pytest.mark.mnist, pytest.mark.slow]
 
@@ -114,3 +114,13 @@ def test_time_budget_stops_training_and_decays_the_learning_rate():
     assert rates[0] == pytest.approx(1e-2)
     assert all(later <= earlier for earlier, later in zip(rates, rates[1:]))
     assert rates[-1] < 1e-3  # near the end of the cosine, towards 1e-2 * final_fraction
+
+    # a budget counted from an earlier stage (pretraining, 20 s before fit on this clock) leaves fewer epochs
+    ticks = iter(range(10**6))
+    started = float(next(ticks))
+    for _ in range(20):
+        next(ticks)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    later = _common.time_budget(minutes=0.5, learning_rate=1e-2, clock=lambda: float(next(ticks)), counting_from=started)
+    shorter = training.train(model, x, epochs=1000, batch_size=32, seed=0, callbacks=[later])
+    assert later.exhausted and len(shorter["loss"]) < len(history["loss"]) / 2

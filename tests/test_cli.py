@@ -133,6 +133,16 @@ def test_other_commands_on_the_run(session, tmp_path, capsys):
     assert "data:image/png;base64," in (session["run"] / "report.html").read_text()
 
 
+def test_train_with_layerwise_pretraining_says_so_and_records_it(tmp_path, capsys):
+    folder = tmp_path / "pretrained"
+    argv = ["train", "dense", "--hidden", "32", "--latent", "8", "--pretrain-epochs", "2", "--epochs", "2", "--out", str(folder)]
+    assert cli.main(argv) == 0
+    assert "pretraining 2 layers one at a time, 2 epochs each" in capsys.readouterr().err
+    assert json.loads((folder / "settings.json").read_text())["params"]["pretrain_epochs"] == 2
+    model = training.load_checkpoint(folder / "model.keras")
+    assert [len(losses) for losses in model.pretrain_history_.values()] == [2, 2]
+
+
 def test_demo_trains_on_the_digits_and_says_where_the_plots_are(tmp_path, capsys):
     folder = tmp_path / "demo"
     assert cli.main(["demo", "--out", str(folder), "--epochs", "2"]) == 0

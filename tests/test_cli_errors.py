@@ -81,6 +81,8 @@ CASES = [
     ("conv input too small for its depth", lambda f: ["train", "conv", "--filters", "8,8,8,8", "--out", str(f["root"] / "r3")], "too small for 4 pooling stages"),
     ("option of another family", lambda f: ["train", "conv", "--hidden", "32"], "--hidden does not apply to the conv family"),
     ("beta on a dense model", lambda f: ["train", "dense", "--beta", "2"], "--beta does not apply"),
+    ("pretraining a conv model", lambda f: ["train", "conv", "--pretrain-epochs", "2"], "--pretrain-epochs does not apply to the conv family"),
+    ("negative pretraining epochs", lambda f: ["train", "dense", "--pretrain-epochs", "-1"], "must be 0 or more"),
     ("sparsity target without kl", lambda f: ["train", "sparse", "--sparsity-target", "0.1"], "--sparsity kl"),
     ("impossible noise level", lambda f: ["train", "denoising", "--noise", "masking", "--noise-level", "1.5"], "noise level"),
     ("occupied output folder", lambda f: ["train", "dense", "--out", str(f["busy"])], "--force"),

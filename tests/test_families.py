@@ -292,6 +292,28 @@ def test_vae_reduction_mean_divides_both_terms_by_the_features(data):
 # ---------------------------------------------------------------------- stacked
 
 
+@pytest.mark.parametrize("tied", [False, True], ids=["untied", "tied"])
+def test_layerwise_pretraining_gives_a_better_start_and_is_kept_on_saving(tied, data, tmp_path):
+    """One end-to-end epoch after greedy pretraining reconstructs better than one from random weights."""
+    x_train, _, x_test, _ = data
+    settings = dict(hidden_layers=(64, 32), latent_dim=16, code_activation="linear", tied_weights=tied, epochs=1,
+                    batch_size=64, learning_rate=1e-3, seed=0)
+    random_start = DenseAutoencoder(**settings).fit(x_train)
+    pretrained = DenseAutoencoder(pretrain_epochs=5, **settings).fit(x_train)
+    assert pretrained.score(x_test) > random_start.score(x_test)
+    assert sorted(pretrained.pretrain_history_) == ["pretrain_0_loss", "pretrain_1_loss", "pretrain_2_loss"]
+    assert all(len(losses) == 5 and losses[-1] < losses[0] for losses in pretrained.pretrain_history_.values())
+    assert not hasattr(random_start, "pretrain_history_")
+    loaded = aekit.load(pretrained.save(tmp_path / "pretrained.keras"))
+    assert loaded.pretrain_history_ == pretrained.pretrain_history_
+    np.testing.assert_allclose(loaded.reconstruct(x_test), pretrained.reconstruct(x_test), atol=1e-5)
+
+
+def test_pretrain_epochs_must_be_a_whole_number(data):
+    with pytest.raises(ValueError, match="pretrain_epochs"):
+        DenseAutoencoder(pretrain_epochs=1.5).fit(data[0])
+
+
 def test_stacked_fine_tuning_beats_the_frozen_stack(fitted, data):
     x_test, y_test = data[2], data[3]
     model = fitted("stacked")

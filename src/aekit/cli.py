@@ -50,6 +50,7 @@ OPTION_PARAMS = {
     "sparsity": ("sparsity",),
     "sparsity_target": ("target",),
     "tied": ("tied_weights",),
+    "pretrain_epochs": ("pretrain_epochs",),
 }
 DATA_OPTIONS = ("data", "test_size", "train_samples")
 
@@ -208,6 +209,8 @@ metrics.json, plots/*.png and report.html.""",
     arch.add_argument("--loss", choices=("binary_crossentropy", "mse"), help="reconstruction loss")
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=_positive_int)
+    fit.add_argument("--pretrain-epochs", type=_non_negative_int, metavar="N",
+                     help="dense: first pretrain the layers greedily, N epochs each (lesson 003)")
     fit.add_argument("--batch-size", type=_positive_int)
     fit.add_argument("--learning-rate", type=_positive_float)
     fit.add_argument("--seed", type=_non_negative_int, help="seed of weights, shuffling and noise (default: 0)")

@@ -301,6 +301,10 @@ def train(folder, settings: dict, *, resume: bool = False, callbacks=(), log=Non
     else:
         estimator = cls(**settings["params"])
         settings = {**settings, "versions": environment(), "created": _now()}
+        if settings["params"].get("pretrain_epochs"):
+            layers = len(settings["params"]["hidden_layers"]) + 1
+            log(f"pretraining {layers} layers one at a time, {settings['params']['pretrain_epochs']} epochs each, "
+                "before the end-to-end epochs")
     estimator.epochs = settings["params"]["epochs"]
     settings = update_status(folder, settings, "running")
 

@@ -57,6 +57,9 @@ class Autoencoder(BaseEstimator):
         """Return ``(encoder, decoder, autoencoder)`` for samples of ``input_shape``, compiled."""
         raise NotImplementedError
 
+    def _initialise(self, X, verbose):
+        """Set the freshly built model's starting weights from the training data (default: keep the random ones)."""
+
     def _after_load(self):
         """Restore derived state after :func:`load` set the models (nothing by default)."""
 
@@ -97,6 +100,7 @@ class Autoencoder(BaseEstimator):
             keras.utils.set_random_seed(self.seed)
             self.input_shape_ = tuple(X.shape[1:])
             self.encoder_, self.decoder_, self.model_ = self._build(self.input_shape_)
+            self._initialise(X, verbose)
             history, initial_epoch = {}, 0
         if validation_data is not None:
             if not isinstance(validation_data, tuple):

@@ -12,6 +12,7 @@ encoder and decoder from such a graph.
 """
 
 import keras
+import numpy as np
 
 from aekit.layers import TiedDense
 from aekit.models._common import (
@@ -23,6 +24,7 @@ from aekit.models._common import (
     size,
     unflatten_output,
 )
+from aekit.models._pretraining import pretrain_layers
 from aekit.models.base import Autoencoder, register_family
 
 
@@ -129,6 +131,9 @@ class DenseAutoencoder(Autoencoder):
     """A fully connected autoencoder: vanilla (one hidden size), multilayer/deep, sparse (``l1``).
 
     ``tied_weights=True`` ties each decoder layer to the transpose of its encoder twin.
+    ``pretrain_epochs=N`` first pretrains the layers greedily, N epochs each (lesson 003; Hinton &
+    Salakhutdinov's recipe for deep autoencoders), then trains the whole network ``epochs`` epochs
+    from there; the pretraining losses are kept in ``pretrain_history_``.
 
     >>> ae = DenseAutoencoder(hidden_layers=(128, 64), latent_dim=32, epochs=10).fit(X)
     >>> codes = ae.encode(X)
@@ -146,6 +151,7 @@ class DenseAutoencoder(Autoencoder):
         l1=0.0,
         tied_weights=False,
         loss="binary_crossentropy",
+        pretrain_epochs=0,
         epochs=20,
         batch_size=256,
         learning_rate=1e-3,
@@ -158,6 +164,7 @@ class DenseAutoencoder(Autoencoder):
         self.l1 = l1
         self.tied_weights = tied_weights
         self.loss = loss
+        self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -185,6 +192,33 @@ class DenseAutoencoder(Autoencoder):
             loss=self.loss,
             learning_rate=self.learning_rate,
         )
+
+    def _initialise(self, X, verbose):
+        """With ``pretrain_epochs``: start from greedily pretrained layers instead of random ones."""
+        epochs = getattr(self, "pretrain_epochs", 0)  # families built on this one may not offer it
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"pretrain_epochs is a number of epochs per layer, 0 or more; got {epochs!r}")
+        self.__dict__.pop("pretrain_history_", None)
+        if not epochs:
+            return
+        sizes = [*self.hidden_layers, self.latent_dim]
+        activations = [self.activation] * len(self.hidden_layers) + [self._code_activation() or "linear"]
+        encoders, decoders, self.pretrain_history_ = pretrain_layers(
+            X, sizes, activation=activations, tied=self.tied_weights, epochs=int(epochs), batch_size=self.batch_size,
+            learning_rate=self.learning_rate, verbose=verbose,
+        )
+        if self.tied_weights:
+            built = sorted((l for l in self.model_.layers if isinstance(l, TiedDense)), key=lambda l: int(l.name.split("_")[-1]))
+            pretrained_layers = encoders
+        else:
+            built = [l for l in self.encoder_.layers if isinstance(l, keras.layers.Dense)]
+            built += [l for l in self.decoder_.layers if isinstance(l, keras.layers.Dense)]
+            pretrained_layers = [*encoders, *reversed(decoders)]
+        for layer, pretrained in zip(built, pretrained_layers, strict=True):
+            layer.set_weights(pretrained.get_weights())
+
+    def _saved_attributes(self) -> dict:
+        return {"pretrain_history_": self.pretrain_history_} if hasattr(self, "pretrain_history_") else {}
 
     def _split_models(self, model):
         if self.tied_weights:

@@ -21,34 +21,8 @@ from sklearn.base import ClassifierMixin
 
 from aekit import training
 from aekit.models._common import as_shape, check_sizes, flatten_input, unflatten_output
+from aekit.models._pretraining import pretrain_layers
 from aekit.models.base import Autoencoder, register_family
-
-
-def pretrain_layers(X, hidden_layers, *, activation="relu", epochs=10, batch_size=128, learning_rate=1e-3, verbose=0):
-    """Greedy layer-wise pretraining: return ``(encoder_layers, decoder_layers, history)``.
-
-    Layer ``i`` is trained as a one-hidden-layer autoencoder on the codes of layers ``0..i-1``.
-    The first decoder reproduces pixels in [0, 1] (sigmoid, binary cross-entropy); deeper ones
-    reproduce codes, with sigmoid outputs when the codes are sigmoid and linear outputs and mean
-    squared error otherwise.
-    """
-    codes = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
-    encoders, decoders, history = [], [], {}
-    for i, units in enumerate(hidden_layers):
-        bounded = i == 0 or activation == "sigmoid"
-        encode = keras.layers.Dense(units, activation=activation, name=f"encode_{i}")
-        decode = keras.layers.Dense(codes.shape[1], activation="sigmoid" if bounded else None, name=f"decode_{i}")
-        inputs = keras.Input((codes.shape[1],))
-        shallow = keras.Model(inputs, decode(encode(inputs)))
-        shallow.compile(
-            optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy" if bounded else "mse"
-        )
-        losses = training.train(shallow, codes, epochs=epochs, batch_size=batch_size, verbose=verbose)
-        history[f"pretrain_{i}_loss"] = losses["loss"]
-        codes = training.predict(keras.Model(inputs, encode(inputs)), codes)
-        encoders.append(encode)
-        decoders.append(decode)
-    return encoders, decoders, history
 
 
 @register_family("stacked")

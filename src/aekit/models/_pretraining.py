@@ -1,0 +1,52 @@
+"""Greedy layer-wise pretraining (lesson 003), shared by the stacked classifier and deep dense autoencoders.
+
+Each layer is first trained as a one-hidden-layer autoencoder on the codes of the layers below
+it; the trained layers then initialise the deep model, which is fine-tuned end to end (Hinton &
+Salakhutdinov 2006 pretrain with RBMs; the lesson, and aekit, with shallow autoencoders).
+"""
+
+import keras
+import numpy as np
+
+from aekit import training
+from aekit.layers import TiedDense
+
+
+def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=10, batch_size=128, learning_rate=1e-3,
+                    verbose=0):
+    """Greedy layer-wise pretraining: return ``(encoder_layers, decoder_layers, history)``.
+
+    Layer ``i`` is trained as a one-hidden-layer autoencoder on the codes of layers ``0..i-1``.
+    ``activation`` is one activation for every layer or a sequence of one per layer (a linear
+    code layer on top, say). The first decoder reproduces pixels in [0, 1] (sigmoid, binary
+    cross-entropy); deeper ones reproduce codes, with sigmoid outputs when those codes are sigmoid
+    and linear outputs and mean squared error otherwise. With ``tied=True`` each shallow autoencoder
+    is one :class:`~aekit.layers.TiedDense` layer decoding with its transposed kernel, returned as
+    both the encoder and the decoder layer.
+    """
+    activations = [activation] * len(hidden_layers) if isinstance(activation, str) else list(activation)
+    if len(activations) != len(hidden_layers):
+        raise ValueError(f"{len(activations)} activations for {len(hidden_layers)} layers; give one per layer")
+    codes = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+    encoders, decoders, history = [], [], {}
+    for i, units in enumerate(hidden_layers):
+        bounded = i == 0 or activations[i - 1] == "sigmoid"
+        output_activation = "sigmoid" if bounded else None
+        inputs = keras.Input((codes.shape[1],))
+        if tied:
+            encode = decode = TiedDense(units, activation=activations[i], transposed_activation=output_activation,
+                                        name=f"tied_{i}")
+            shallow = keras.Model(inputs, encode(encode(inputs), transpose=True))
+        else:
+            encode = keras.layers.Dense(units, activation=activations[i], name=f"encode_{i}")
+            decode = keras.layers.Dense(codes.shape[1], activation=output_activation, name=f"decode_{i}")
+            shallow = keras.Model(inputs, decode(encode(inputs)))
+        shallow.compile(
+            optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy" if bounded else "mse"
+        )
+        losses = training.train(shallow, codes, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        history[f"pretrain_{i}_loss"] = losses["loss"]
+        codes = training.predict(keras.Model(inputs, encode(inputs)), codes)
+        encoders.append(encode)
+        decoders.append(decode)
+    return encoders, decoders, history
