@@ -102,10 +102,13 @@ def main():
         if best < 0.8 * (len(val) - 1) and loss[-1] < loss[best]:
             trend = (f"the validation loss stopped improving at epoch {best + 1} of {len(val)} "
                      f"({val[best]:.4f}) while the training loss kept falling to {loss[-1]:.4f}: the model overfits")
-            levers = "regularisation (input noise, --noise; tied weights, --tied)" + ("" if pretrained else " or layer-wise pretraining as in the paper")
+            unused = [lever for lever, used in (("input noise, --noise", args.noise), ("tied weights, --tied", args.tied)) if not used]
+            levers = ("early stopping on held-out training images, weight decay"
+                      + "".join(f"; {lever}" for lever in unused)
+                      + ("" if pretrained else "; layer-wise pretraining as in the paper, --pretrain-epochs"))
         else:
             trend = f"the validation loss was still improving ({val[best]:.4f} at epoch {best + 1} of {len(val)})"
-            levers = "a longer budget (--minutes) or a wider batch schedule" + ("" if pretrained else ", or layer-wise pretraining as in the paper")
+            levers = "a longer budget (--minutes) or a wider batch schedule" + ("" if pretrained else ", or layer-wise pretraining as in the paper (--pretrain-epochs)")
         notes.append(f"What would close it: {trend}; {levers}.")
     _common.write_result(args, "reduction", "Dimensionality reduction: MNIST to 30 dimensions (Hinton & Salakhutdinov 2006)",
                          {"": (["method", "squared error / test image", "published", "training s"], rows)},
