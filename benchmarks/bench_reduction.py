@@ -61,8 +61,10 @@ def main():
         pca = PCA(30, random_state=0).fit(x_train)
         pca_error = reconstruction_error(x_test, pca.inverse_transform(pca.transform(x_test)), "sse").mean()
 
+    pretrain_epochs = min(args.pretrain_epochs, 1) if args.quick else args.pretrain_epochs
     settings = dict(hidden_layers=hidden, latent_dim=30, code_activation="linear", tied_weights=args.tied,
-                    loss=args.loss, pretrain_epochs=1 if args.quick and args.pretrain_epochs else args.pretrain_epochs, epochs=epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=0)
+                    loss=args.loss, pretrain_epochs=pretrain_epochs, epochs=epochs, batch_size=args.batch_size,
+                    learning_rate=args.learning_rate, seed=0)
     if args.noise:
         ae = DenoisingAutoencoder(noise="gaussian", noise_level=args.noise, **settings)
     else:

@@ -114,10 +114,15 @@ def _tied_decode(code, shape, layers):
     return unflatten_output(y, shape)
 
 
+def tied_layers(auto):
+    """The :class:`TiedDense` layers of a tied autoencoder ``auto``, from the input to the code."""
+    return sorted((layer for layer in auto.layers if isinstance(layer, TiedDense)), key=lambda l: int(l.name.split("_")[-1]))
+
+
 def tied_views(auto):
     """``(encoder, decoder)`` models sharing the :class:`TiedDense` layers of a tied autoencoder ``auto``."""
     shape = tuple(auto.input_shape[1:])
-    layers = sorted((layer for layer in auto.layers if isinstance(layer, TiedDense)), key=lambda l: int(l.name.split("_")[-1]))
+    layers = tied_layers(auto)
     code_layer = next((layer for layer in auto.layers if layer.name == "code_regularizer"), None)
     inputs = keras.Input(shape)
     encoder = keras.Model(inputs, _tied_encode(inputs, shape, layers, code_layer), name="encoder")
@@ -195,7 +200,7 @@ class DenseAutoencoder(Autoencoder):
 
     def _initialise(self, X, verbose):
         """With ``pretrain_epochs``: start from greedily pretrained layers instead of random ones."""
-        epochs = getattr(self, "pretrain_epochs", 0)  # families built on this one may not offer it
+        epochs = self.pretrain_epochs
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"pretrain_epochs is a number of epochs per layer, 0 or more; got {epochs!r}")
         self.__dict__.pop("pretrain_history_", None)
@@ -208,7 +213,7 @@ class DenseAutoencoder(Autoencoder):
             learning_rate=self.learning_rate, verbose=verbose,
         )
         if self.tied_weights:
-            built = sorted((l for l in self.model_.layers if isinstance(l, TiedDense)), key=lambda l: int(l.name.split("_")[-1]))
+            built = tied_layers(self.model_)
             pretrained_layers = encoders
         else:
             built = [l for l in self.encoder_.layers if isinstance(l, keras.layers.Dense)]
