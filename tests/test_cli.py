@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aekit import cli, runs, training
+from aekit.persistence import load
+from aekit import cli, runs
 
 AEKIT = str(Path(sys.executable).with_name("aekit"))
 
@@ -42,7 +43,7 @@ def test_train_shows_progress_and_writes_a_complete_run_folder(session):
     for epoch in (1, 2, 3):
         assert f"epoch {epoch}/3  loss " in err
     assert "val_loss" in err and "left" in err
-    assert {p.name for p in run.iterdir()} == {"settings.json", "model.keras", "history.csv", "metrics.json", "plots", "report.html"}
+    assert {p.name for p in run.iterdir()} == {"settings.json", "model.keras", "history.csv", "metrics.json", "plots", "report.html", ".aekit-files.json"}
 
     settings = json.loads((run / "settings.json").read_text())
     assert settings["family"] == "vae" and settings["status"] == "complete"
@@ -77,7 +78,7 @@ def test_evaluate_encode_generate_use_the_trained_model(session):
     codes = np.loadtxt(session["root"] / "codes.csv", delimiter=",")
     assert codes.shape == (360, 2)
     assert session["encode"].stdout.strip() and session["encode"].stderr == ""  # --quiet: no notes
-    model = training.load_checkpoint(run / "model.keras")
+    model = load(run / "model.keras")
     x_test = runs.load_data(json.loads((run / "settings.json").read_text())).x_test
     np.testing.assert_allclose(codes, model.encode(x_test), rtol=1e-4, atol=1e-5)
 
@@ -139,7 +140,7 @@ def test_train_with_layerwise_pretraining_says_so_and_records_it(tmp_path, capsy
     assert cli.main(argv) == 0
     assert "pretraining 2 layers one at a time, 2 epochs each" in capsys.readouterr().err
     assert json.loads((folder / "settings.json").read_text())["params"]["pretrain_epochs"] == 2
-    model = training.load_checkpoint(folder / "model.keras")
+    model = load(folder / "model.keras")
     assert [len(losses) for losses in model.pretrain_history_.values()] == [2, 2]
 
 

@@ -75,7 +75,7 @@ def test_convolutional_matches_the_spec():
 
 
 def test_convolutional_rejects_a_latent_shape_that_does_not_fit():
-    with pytest.raises(ValueError, match=r"latent_dims \(7, 7, 8\) does not match"):
+    with pytest.raises(ValueError, match=r"latent_dim \(7, 7, 8\) does not match"):
         build("convolutional", (28, 28, 1), [16, 8, 8], (7, 7, 8))
 
 

@@ -14,7 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import aekit
 from aekit import cli, runs, training
+from aekit.errors import RunError
+from aekit.files import TEMP_MARK
+from aekit.run_folder import RunFolder
 from aekit.models import VariationalAutoencoder
 
 AEKIT = str(Path(sys.executable).with_name("aekit"))
@@ -33,8 +37,8 @@ def history_rows(folder) -> int:
 def start_and_stop(argv, folder, sig, rows):
     """Run ``aekit argv`` in a subprocess and send it ``sig`` once ``history.csv`` has ``rows`` rows.
 
-    ``history.csv`` is written as an epoch ends and the checkpoint just after, so the checkpoint
-    then holds at least ``rows - 1`` epochs.
+    ``history.csv`` is written just after the epoch's checkpoint, so the checkpoint then holds at
+    least ``rows`` epochs.
     """
     process = subprocess.Popen([AEKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
@@ -48,15 +52,15 @@ def start_and_stop(argv, folder, sig, rows):
 
 
 def checkpoint_epochs(folder) -> int:
-    return len(training.load_checkpoint(Path(folder) / "model.keras").history_["loss"])
+    return len(aekit.load(Path(folder) / "model.keras").history_["loss"])
 
 
 def weights(folder):
-    return [np.asarray(w) for w in training.load_checkpoint(Path(folder) / "model.keras").model_.weights]
+    return [np.asarray(w) for w in aekit.load(Path(folder) / "model.keras").model_.weights]
 
 
 def assert_same_result(folder, reference):
-    assert runs.read_history(Path(folder) / "history.csv")["loss"] == pytest.approx(runs.read_history(Path(reference) / "history.csv")["loss"], rel=1e-5)
+    assert RunFolder(folder).read_history()["loss"] == pytest.approx(RunFolder(reference).read_history()["loss"], rel=1e-5)
     for a, b in zip(weights(folder), weights(reference)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
@@ -89,13 +93,13 @@ def test_ctrl_c_then_kill_9_then_resume_matches_the_uninterrupted_run(tmp_path, 
     assert f"epoch {first + 1}/{EPOCHS}" in err and f"epoch {first}/{EPOCHS}" not in err
     second = checkpoint_epochs(folder)
     assert first + 2 <= second < EPOCHS
-    assert history_rows(folder) in (second, second + 1)  # the CSV may be one epoch ahead of the checkpoint
+    assert history_rows(folder) in (second - 1, second)  # the CSV follows the checkpoint, never runs ahead
     assert json.loads((folder / "settings.json").read_text())["status"] == "running"
 
     assert cli.main(["train", "--resume", str(folder), "-q"]) == 0
     assert json.loads((folder / "settings.json").read_text())["status"] == "complete"
     assert history_rows(folder) == EPOCHS
-    assert not list(folder.glob(".*"))  # no temporary file left behind
+    assert not [p.name for p in folder.rglob("*") if TEMP_MARK in p.name]  # no temporary file left behind
     assert_same_result(folder, uninterrupted)
 
     # resuming a finished run changes nothing
@@ -120,7 +124,7 @@ def test_python_api_resume_restores_random_state(digits, tmp_path):
 
     make = lambda: VariationalAutoencoder(hidden_layers=(16,), latent_dim=2, batch_size=64, epochs=4, seed=1)
     full = make().fit(x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep_second_checkpoint)])
-    resumed = training.load_checkpoint(after_two)
+    resumed = aekit.load(after_two)
     assert len(resumed.history_["loss"]) == 2
     resumed.fit(x, resume=True)
     assert resumed.history_["loss"] == pytest.approx(full.history_["loss"], rel=1e-5)
@@ -136,15 +140,12 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
                 for weight in self.model.trainable_weights:
                     weight.assign(np.full(weight.shape, np.nan, dtype="float32"))
 
-    folder = runs.prepare(tmp_path / "nan")
-    settings = {
-        "family": "dense",
-        "params": {**cli._family_defaults("dense"), "hidden_layers": [16], "latent_dim": 4, "epochs": 5, "batch_size": 64},
-        "data": {"source": "digits", "test_size": 0.1, "split_seed": 0, "train_samples": 300},
-    }
-    with pytest.raises(runs.RunError, match=r"loss became NaN or infinite in epoch 2.*model of epoch 1 is kept.*--learning-rate"):
-        runs.train(folder, settings, callbacks=[PoisonSecondEpoch()])
-    kept = training.load_checkpoint(folder / "model.keras")
+    folder = tmp_path / "nan"
+    settings = runs.new_settings("dense", {"hidden_layers": [16], "latent_dim": 4, "epochs": 5, "batch_size": 64},
+                                 runs.data_settings("digits", train_samples=300))
+    with pytest.raises(RunError, match=r"loss became NaN or infinite in epoch 2.*model of epoch 1 is kept.*--learning-rate"):
+        runs.train(runs.prepare(settings), folder, callbacks=[PoisonSecondEpoch()])
+    kept = aekit.load(folder / "model.keras")
     assert len(kept.history_["loss"]) == 1
     assert all(np.all(np.isfinite(np.asarray(w))) for w in kept.model_.weights)
     assert history_rows(folder) == 1

@@ -10,14 +10,21 @@ from aekit._backend import use_default_backend
 
 use_default_backend()
 
-__version__ = "0.1.0"
+from aekit._version import version as _version
+
+__version__ = _version()
 
 # public name -> module that defines it
 _EXPORTS = {
     "datasets": "aekit.datasets",
     "Dataset": "aekit.datasets",
     "load_dataset": "aekit.datasets",
-    "DataError": "aekit.datasets",
+    "errors": "aekit.errors",
+    "AekitError": "aekit.errors",
+    "DataError": "aekit.errors",
+    "ModelFileError": "aekit.errors",
+    "ParameterError": "aekit.errors",
+    "Param": "aekit.params",
     "build_dense_autoencoder": "aekit.models",
     "build_conv_autoencoder": "aekit.models",
     "build_variational_autoencoder": "aekit.models",
@@ -32,9 +39,9 @@ _EXPORTS = {
     "StackedAutoencoder": "aekit.models",
     "build_conv_variational_autoencoder": "aekit.models",
     "corrupt": "aekit.models",
-    "ModelFileError": "aekit.models",
-    "load": "aekit.models",
-    "families": "aekit.models",
+    "load": "aekit.persistence",
+    "save": "aekit.persistence",
+    "families": "aekit.registry",
     "applications": "aekit.applications",
     "AutoencoderReducer": "aekit.applications",
     "AnomalyDetector": "aekit.applications",

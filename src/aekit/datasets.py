@@ -13,13 +13,15 @@ import csv
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
+from aekit.errors import DataError
+from aekit.files import replacing
 
 DATA_DIR_ENV = "AEKIT_DATA_DIR"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -41,10 +43,6 @@ FASHION_MD5 = {
 }
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 BUILTIN = ("mnist", "fashion_mnist", "digits")
-
-
-class DataError(ValueError):
-    """A data set could not be found or read; the message says which file and what to do."""
 
 
 @dataclass(frozen=True)
@@ -262,23 +260,18 @@ def _missing_message(what: str) -> str:
 
 
 def _download(url: str, target: Path, algorithm: str, expected: str, what: str) -> None:
-    """Fetch ``url`` into ``target`` through a temporary file, checking its hash before the rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    """Fetch ``url`` into ``target`` through aekit's atomic writer, checking its hash before the rename."""
     try:
-        digest = hashlib.new(algorithm)
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
-            for chunk in iter(lambda: response.read(1 << 20), b""):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != expected:
-            raise DataError(f"download of {url} is corrupt (checksum mismatch); try again")
-        os.replace(tmp, target)
+        with replacing(target, force=True) as tmp:
+            digest = hashlib.new(algorithm)
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
+                for chunk in iter(lambda: response.read(1 << 20), b""):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != expected:
+                raise DataError(f"download of {url} is corrupt (checksum mismatch); try again")
     except (urllib.error.URLError, OSError) as exc:
         raise DataError(f"could not download {what} from {url} ({exc}); " + _missing_message(target.name)) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # ---------------------------------------------------------------- a user's files
@@ -456,4 +449,17 @@ def _split(name, x, y, image_shape, test_size, seed) -> Dataset:
         x[test],
         None if y is None else y[test],
         image_shape,
+    )
+
+
+def fit_shape(x: np.ndarray, input_shape, source) -> np.ndarray:
+    """``x`` reshaped to a model's sample shape when only the layout differs, else a clear error."""
+    input_shape = tuple(input_shape)
+    if tuple(x.shape[1:]) == input_shape:
+        return x
+    if int(np.prod(x.shape[1:])) == int(np.prod(input_shape)):
+        return x.reshape((len(x), *input_shape))
+    raise DataError(
+        f"{source}: samples have shape {tuple(x.shape[1:])}, but the model expects {input_shape}; "
+        "pass data like the data the model was trained on"
     )

@@ -27,6 +27,20 @@ def reconstruction_error(x, x_hat, metric: str = "mse") -> np.ndarray:
     raise ValueError(f"unknown reconstruction metric {metric!r}; use 'mse', 'sse' or 'bce'")
 
 
+def summary(x, x_hat) -> dict:
+    """A model's reconstructions of ``x`` in numbers: mean squared and cross-entropy errors, PSNR, SSIM for images."""
+    x, x_hat = np.asarray(x), np.asarray(x_hat)
+    scores = {
+        "samples": int(len(x)),
+        "mse": float(np.mean(reconstruction_error(x, x_hat, "mse"))),
+        "bce": float(np.mean(reconstruction_error(np.clip(x, 0, 1), x_hat, "bce"))),
+        "psnr": float(np.mean(psnr(x, x_hat))),
+    }
+    if x.ndim == 4:
+        scores["ssim"] = float(np.mean(ssim(x, x_hat)))
+    return scores
+
+
 def psnr(x, x_hat, data_range: float = 1.0) -> np.ndarray:
     """Per-sample peak signal-to-noise ratio in dB, ``10 log10(data_range^2 / mse)``; ``inf`` when exact.
 

@@ -1,7 +1,8 @@
 """The lessons' figures, drawn headless with matplotlib and saved as PNG files.
 
-Every function takes plain arrays (not models), draws one figure, writes it to ``path`` and
-returns the path, so the Python API, the command line and the tests share them. Figures are
+Every function takes plain arrays (not models), draws one figure, writes it to ``path`` (through
+:mod:`aekit.files`: atomically, ``.png`` added to a bare name, an existing file replaced only with
+``overwrite=True``, the default) and returns the path, so the Python API, the command line and the tests share them. Figures are
 saved at a fixed size (each function's docstring gives it in pixels), never cropped, so the
 files are predictable. Images may be grayscale ``(n, H, W)``/``(n, H, W, 1)``, RGB
 ``(n, H, W, 3)`` or flat vectors (square grayscale or square RGB, otherwise pass ``image_shape``).
@@ -53,12 +54,14 @@ def _figure(width_px: int, height_px: int, **kwargs):
     return _pyplot().subplots(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, **kwargs)
 
 
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    _pyplot().close(fig)
-    return path
+def _save(fig, path, overwrite: bool) -> Path:
+    """Write ``fig`` through aekit's one writer (``.png`` added to a bare name; atomic) and close it."""
+    from aekit.files import write_figure
+
+    try:
+        return write_figure(fig, path, force=overwrite, dpi=DPI)
+    finally:
+        _pyplot().close(fig)
 
 
 def _show(ax, image, **kwargs):
@@ -80,7 +83,7 @@ def _mosaic(images: np.ndarray, n_cols: int, pad: int = 1) -> np.ndarray:
 # ---------------------------------------------------------------------- rows of images
 
 
-def plot_image_rows(rows, path, titles=None, image_shape=None, n: int = 10) -> Path:
+def plot_image_rows(rows, path, titles=None, image_shape=None, n: int = 10, overwrite: bool = True) -> Path:
     """Rows of images (e.g. originals over reconstructions), ``n`` per row, each row titled.
 
     The figure is ``120 * n`` by ``130 * len(rows)`` pixels.
@@ -95,20 +98,20 @@ def plot_image_rows(rows, path, titles=None, image_shape=None, n: int = 10) -> P
             axes[r][i].axis("off")
         if titles:
             axes[r][0].set_title(titles[r], loc="left", fontsize=9)
-    return _save(fig, path)
+    return _save(fig, path, overwrite)
 
 
-def plot_reconstructions(originals, reconstructions, path, image_shape=None, n: int = 10) -> Path:
+def plot_reconstructions(originals, reconstructions, path, image_shape=None, n: int = 10, overwrite: bool = True) -> Path:
     """The lessons' first figure: originals on top, their reconstructions below (``120 n x 260`` px)."""
-    return plot_image_rows([originals, reconstructions], path, ["original", "reconstructed"], image_shape, n)
+    return plot_image_rows([originals, reconstructions], path, ["original", "reconstructed"], image_shape, n, overwrite)
 
 
-def plot_denoising(originals, noisy, denoised, path, image_shape=None, n: int = 10) -> Path:
+def plot_denoising(originals, noisy, denoised, path, image_shape=None, n: int = 10, overwrite: bool = True) -> Path:
     """Lesson 000's denoising figure: clean originals, the noisy inputs, the denoiser's outputs (``120 n x 390`` px)."""
-    return plot_image_rows([originals, noisy, denoised], path, ["original", "noisy input", "denoised"], image_shape, n)
+    return plot_image_rows([originals, noisy, denoised], path, ["original", "noisy input", "denoised"], image_shape, n, overwrite)
 
 
-def plot_interpolation(strips, path, titles=None, image_shape=None) -> Path:
+def plot_interpolation(strips, path, titles=None, image_shape=None, overwrite: bool = True) -> Path:
     """Interpolation strips: one array of ``steps`` images, or a list of them (one row each).
 
     The figure is ``120 * steps`` by ``130 * rows`` pixels.
@@ -116,13 +119,13 @@ def plot_interpolation(strips, path, titles=None, image_shape=None) -> Path:
     if isinstance(strips, np.ndarray):
         strips = [strips]
     steps = max(len(s) for s in strips)
-    return plot_image_rows(list(strips), path, titles, image_shape, n=steps)
+    return plot_image_rows(list(strips), path, titles, image_shape, n=steps, overwrite=overwrite)
 
 
 # ---------------------------------------------------------------------- image grids
 
 
-def plot_samples(samples, path, n_cols: int | None = None, image_shape=None, title=None) -> Path:
+def plot_samples(samples, path, n_cols: int | None = None, image_shape=None, title=None, overwrite: bool = True) -> Path:
     """A grid of (generated) images, ``n_cols`` per row (default: as square as possible).
 
     The figure is ``100 * n_cols`` by ``100 * rows`` pixels (plus 30 for a title).
@@ -137,10 +140,10 @@ def plot_samples(samples, path, n_cols: int | None = None, image_shape=None, tit
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, overwrite)
 
 
-def plot_latent_manifold(grid, path, extent: float | None = None, image_shape=None) -> Path:
+def plot_latent_manifold(grid, path, extent: float | None = None, image_shape=None, overwrite: bool = True) -> Path:
     """The decoded latent manifold: an ``(n, n, H, W[, C])`` grid (``VariationalAutoencoder.latent_grid``).
 
     Row ``i``, column ``j`` is the image decoded at ``(z0, z1) = (axis[i], axis[j])``; with
@@ -162,13 +165,13 @@ def plot_latent_manifold(grid, path, extent: float | None = None, image_shape=No
         _show(ax, _mosaic(images, n), extent=(-extent, extent, extent, -extent))
         ax.set_xlabel("z[1]")
         ax.set_ylabel("z[0]")
-    return _save(fig, path)
+    return _save(fig, path, overwrite)
 
 
 # ---------------------------------------------------------------------- curves and distributions
 
 
-def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None) -> Path:
+def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None, overwrite: bool = True) -> Path:
     """Training curves of several models: ``{name: history}`` with per-epoch ``metrics`` lists.
 
     Training metrics are solid, ``val_`` metrics dashed, one colour per model; the title gives
@@ -196,10 +199,10 @@ def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None) ->
     ax.set_title(title or "training loss: " + " vs ".join(finals))
     ax.grid(True, linestyle="--", linewidth=0.5)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _save(fig, path, overwrite)
 
 
-def plot_code_distributions(codes, path, bins: int = 60, log: bool = True, zero_tol: float = 1e-2) -> Path:
+def plot_code_distributions(codes, path, bins: int = 60, log: bool = True, zero_tol: float = 1e-2, overwrite: bool = True) -> Path:
     """Distribution of code activations of several models: ``{name: codes}`` (lesson 000's sparse vs standard).
 
     Histograms (densities, shared bins, log-scaled by default so the mass at zero and the tail both
@@ -221,10 +224,10 @@ def plot_code_distributions(codes, path, bins: int = 60, log: bool = True, zero_
     ax.set_title("distribution of code activations")
     ax.grid(True, linestyle="--", linewidth=0.5)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _save(fig, path, overwrite)
 
 
-def plot_latent_scatter(codes, labels, path, title=None) -> Path:
+def plot_latent_scatter(codes, labels, path, title=None, overwrite: bool = True) -> Path:
     """Codes as points coloured by ``labels`` (or one colour when ``None``); 700 x 600 px.
 
     Codes with more than two dimensions are projected on their first two principal components.
@@ -254,10 +257,10 @@ def plot_latent_scatter(codes, labels, path, title=None) -> Path:
     ax.set_xlabel(axis_names[0])
     ax.set_ylabel(axis_names[1])
     ax.set_title(title or "latent space")
-    return _save(fig, path)
+    return _save(fig, path, overwrite)
 
 
-def plot_anomaly_scores(scores, threshold, path, labels=None, bins: int = 50) -> Path:
+def plot_anomaly_scores(scores, threshold, path, labels=None, bins: int = 50, overwrite: bool = True) -> Path:
     """Histogram of anomaly scores with the detector's threshold as a vertical line; 800 x 500 px.
 
     With ``labels`` (1/True = anomaly) normal samples and anomalies get their own colours.
@@ -279,4 +282,4 @@ def plot_anomaly_scores(scores, threshold, path, labels=None, bins: int = 50) ->
     ax.set_ylabel("samples")
     ax.set_title("anomaly scores")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _save(fig, path, overwrite)

@@ -1,8 +1,9 @@
 """``report.html``: one self-contained page per run, to open in a browser or send to someone.
 
-The page embeds its plots as base64 PNGs and shows the metrics, the per-epoch history and every
-setting in tables, so it needs no other file and no network. It is rebuilt from the run folder's
-files alone (``aekit report RUN``), without Keras.
+The page embeds its plots as base64 PNGs and shows the metrics, the per-epoch history, the
+model's parameters (with each one's help from the family's declaration) and every other setting
+in tables, so it needs no other file and no network. It is rebuilt from the run folder's files
+alone (``aekit report RUN``), without Keras.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import html
 import json
 from pathlib import Path
 
-from aekit import runs
+from aekit import registry
+from aekit.errors import AekitError
+from aekit.files import write_text
+from aekit.run_folder import REPORT, RunFolder
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -25,19 +29,17 @@ figcaption { color: #666; font-size: 0.85rem; } .status { font-weight: bold; }
 
 def write_report(folder) -> Path:
     """Build ``folder/report.html`` from the run's settings, metrics, history and plots; return its path."""
-    folder = Path(folder)
-    settings = runs.read_settings(folder)
-    metrics = _read_json(folder / runs.METRICS)
-    history = runs.read_history(folder / runs.HISTORY) if (folder / runs.HISTORY).exists() else {}
-    plots = sorted((folder / runs.PLOTS).glob("*.png")) if (folder / runs.PLOTS).is_dir() else []
+    run = RunFolder(folder)
+    settings = run.read_settings()
+    metrics, history, plots = run.read_metrics(), run.read_history(), run.plots()
 
-    title = f"aekit run: {settings['family']} autoencoder on {settings.get('data', {}).get('source', '?')}"
+    title = f"aekit run: {settings['family']} autoencoder on {settings['data']['source']}"
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f'<p>Folder <code>{html.escape(str(folder))}</code> · status <span class="status">{html.escape(str(settings.get("status", "?")))}</span>'
+        f'<p>Folder <code>{html.escape(str(run.path))}</code> · status <span class="status">{html.escape(str(settings.get("status", "?")))}</span>'
         f" · updated {html.escape(str(settings.get('updated', '')))}</p>",
         "<h2>Metrics</h2>",
         _table(metrics) if metrics else "<p>No metrics yet: the run has not finished.</p>",
@@ -49,17 +51,28 @@ def write_report(folder) -> Path:
         parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption></figure>')
     if not plots:
         parts.append("<p>No plots.</p>")
-    parts += ["<h2>History</h2>", _history_table(history), "<h2>Settings</h2>", _table(_flatten(settings)), "</body></html>"]
-    return runs.write_atomic(folder / runs.REPORT, "\n".join(parts) + "\n")
+    others = {k: v for k, v in settings.items() if k != "params"}
+    parts += [
+        "<h2>History</h2>", _history_table(history),
+        "<h2>Model parameters</h2>", _params_table(settings["family"], settings["params"]),
+        "<h2>Settings</h2>", _table(_flatten(others)),
+        "</body></html>",
+    ]
+    with run.writing(REPORT) as (path,):
+        return write_text(path, "\n".join(parts) + "\n", force=True)
 
 
-def _read_json(path: Path) -> dict:
-    if not path.exists():
-        return {}
+def _params_table(family: str, params: dict) -> str:
+    """Each parameter's value beside its one line of help (from the family's declaration, when it loads)."""
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise runs.RunError(f"{path}: unreadable JSON ({exc.msg}); delete it and run 'aekit evaluate' on the run") from exc
+        declared = registry.get(family).params
+    except AekitError:  # a plug-in that is not installed here: the values alone
+        declared = {}
+    rows = "".join(
+        f"<tr><th>params.{html.escape(name)}</th>{_cell(value)}<td>{html.escape(declared[name].help) if name in declared else ''}</td></tr>"
+        for name, value in params.items()
+    )
+    return f"<table>{rows}</table>"
 
 
 def _flatten(mapping: dict, prefix: str = "") -> dict:

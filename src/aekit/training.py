@@ -1,41 +1,23 @@
-"""The one training loop every aekit entry point uses (Python API, command line, benchmarks).
+"""The one training loop every aekit entry point uses (Python API, command line, benchmarks), and fast inference.
 
-It wraps ``model.fit`` with aekit's conventions: seeded, shuffled each epoch, quiet by default,
-history returned as a plain ``{metric: [per-epoch values]}`` dict.
-
-Given a ``seed``, aekit shuffles by itself: epoch ``e`` sees the samples in the order of a
-permutation drawn from ``(seed, e)`` and ``fit`` runs one epoch at a time. Nothing then depends
-on how many epochs ran before in this process, so training resumed from a checkpoint
-(:func:`save_checkpoint` / :func:`load_checkpoint`: weights, optimizer state, random-generator
-state and history in one atomically written ``.keras`` file) ends where an uninterrupted run ends.
+:func:`train` wraps ``model.fit`` with aekit's conventions: epoch ``e`` visits the samples in the
+order of a permutation drawn from ``(seed, e)`` (:func:`epoch_order`), whatever ran before in
+the process, so the same seed gives the same weights from Python and from the shell, and a run
+resumed from a checkpoint ends where an unbroken run ends. After every epoch the loss is checked
+(NaN or infinite stops training with :class:`~aekit.errors.TrainingDiverged`) and only then does
+``on_epoch_end`` see the epoch, e.g. to write a checkpoint and the history once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import os
 import sys
 import time
-import zipfile
-from pathlib import Path
 
 import numpy as np
 
-from aekit._files import regular_file_mode
-
-#: name of the random-generator state stored inside a checkpoint's ``.keras`` zip
-RNG_STATE_NAME = "aekit_rng.json"
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
-
-    def __init__(self, epoch: int, metric: str):
-        self.epoch = epoch
-        self.metric = metric
-        super().__init__(f"the {metric} became NaN or infinite in epoch {epoch}; training stopped")
+from aekit.errors import TrainingDiverged
 
 
 def train(
@@ -45,38 +27,31 @@ def train(
     *,
     epochs: int,
     batch_size: int = 256,
+    seed: int = 0,
     validation_data=None,
     initial_epoch: int = 0,
+    history: dict | None = None,
     callbacks=(),
     shuffle: bool = True,
     verbose: int = 0,
-    seed: int | None = None,
-    history: dict | None = None,
     on_epoch_end=None,
 ) -> dict[str, list[float]]:
     """Fit ``model`` to reproduce ``y`` (default: ``x``) from ``x``; return the per-epoch history.
 
     ``validation_data`` is ``x_val`` or ``(x_val, y_val)``; an autoencoder's target defaults to its
-    input in both. Training continues from ``initial_epoch`` up to ``epochs``.
-
-    With ``seed`` (or ``on_epoch_end``) aekit shuffles with a permutation drawn from
-    ``(seed, epoch)``, runs one epoch per ``fit`` call, appends to ``history`` (the epochs done
-    before ``initial_epoch``) and calls ``on_epoch_end(epochs_done, history)`` after every epoch,
-    e.g. to save a checkpoint. A NaN or infinite loss raises :class:`TrainingDiverged` before
-    ``on_epoch_end`` sees that epoch. Keras callbacks then see one epoch per call.
+    input in both. Training continues from ``initial_epoch`` up to ``epochs``, appending to
+    ``history`` (the epochs done before). After each epoch whose losses are finite,
+    ``on_epoch_end(epochs_done, history)`` is called; a Keras callback that sets
+    ``model.stop_training`` ends training after that epoch.
     """
     if y is None:
         y = x
     if validation_data is not None and not isinstance(validation_data, tuple):
         validation_data = (validation_data, validation_data)
     fit_args = dict(batch_size=batch_size, validation_data=validation_data, callbacks=list(callbacks), verbose=verbose)
-    if seed is None and on_epoch_end is None:
-        result = model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, shuffle=shuffle, **fit_args)
-        return {k: [float(v) for v in values] for k, values in result.history.items()}
-
     history = {k: list(v) for k, v in (history or {}).items()}
     for epoch in range(initial_epoch, epochs):
-        order = epoch_order(len(x), seed or 0, epoch) if shuffle else np.arange(len(x))
+        order = epoch_order(len(x), seed, epoch) if shuffle else np.arange(len(x))
         result = model.fit(x[order], y[order], epochs=epoch + 1, initial_epoch=epoch, shuffle=False, **fit_args)
         logs = {k: float(values[-1]) for k, values in result.history.items()}
         for metric in ("loss", "val_loss"):
@@ -125,7 +100,7 @@ def _predict_batch(model, batch):
     return np.asarray(out)[:n]
 
 
-# ---------------------------------------------------------------- checkpoints
+# ---------------------------------------------------------------- state beyond the weights
 
 
 def rng_variables(model) -> list:
@@ -136,31 +111,6 @@ def rng_variables(model) -> list:
     """
     weights = {id(w) for w in model.weights}
     return [v for v in model.variables if id(v) not in weights]
-
-
-def save_checkpoint(estimator, path) -> Path:
-    """Write a fitted estimator and its random-generator state to ``path`` (``.keras``) atomically.
-
-    The file holds the weights, the optimizer's state, the history so far (``estimator.history_``)
-    and the random state, and replaces ``path`` only once complete: a kill at any moment leaves
-    either the previous checkpoint or the new one.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.checkpoint.keras")
-    try:
-        with no_tensorflow_import():
-            estimator.save(tmp)
-        state = [np.asarray(v).tolist() for v in rng_variables(estimator.model_)]
-        with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(RNG_STATE_NAME, json.dumps(state))
-        with open(tmp, "rb") as f:  # the data must be on disk before the rename makes it current
-            os.fsync(f.fileno())
-        os.chmod(tmp, regular_file_mode())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 @contextlib.contextmanager
@@ -182,26 +132,6 @@ def no_tensorflow_import():
         if skip:
             probe._available = None
 
-
-
-def load_checkpoint(path):
-    """Load an estimator from :func:`save_checkpoint` (safe mode) with its random state restored.
-
-    ``len(estimator.history_["loss"])`` is the number of completed epochs; continue with
-    ``estimator.fit(X, resume=True)``. Plain model files load too (their random state is fresh).
-    """
-    from aekit.models import load
-
-    estimator = load(path)
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        state = json.loads(archive.read(RNG_STATE_NAME)) if RNG_STATE_NAME in names else None
-    if state is not None:
-        variables = rng_variables(estimator.model_)
-        if len(variables) == len(state):
-            for variable, value in zip(variables, state):
-                variable.assign(np.asarray(value, dtype=variable.dtype))
-    return estimator
 
 
 # ---------------------------------------------------------------- progress

@@ -1,6 +1,10 @@
-"""Model builders and estimators, one module per family; builders return ``(encoder, decoder, autoencoder)``."""
+"""Model families, one module each: builders ``(encoder, decoder, autoencoder)`` and estimators.
 
-from aekit.models.base import Autoencoder, ModelFileError, families, load, register_family
+A family is declared once, on its estimator class (see :mod:`aekit.models.base`);
+:mod:`aekit.registry` finds aekit's own and plug-in families by name.
+"""
+
+from aekit.models.base import Autoencoder
 from aekit.models.conv import ConvAutoencoder, build_conv_autoencoder
 from aekit.models.conv_variational import ConvVariationalAutoencoder, build_conv_variational_autoencoder
 from aekit.models.dense import DenseAutoencoder, build_dense_autoencoder
@@ -16,7 +20,6 @@ __all__ = [
     "ConvVariationalAutoencoder",
     "DenoisingAutoencoder",
     "DenseAutoencoder",
-    "ModelFileError",
     "SparseAutoencoder",
     "StackedAutoencoder",
     "VariationalAutoencoder",
@@ -25,8 +28,5 @@ __all__ = [
     "build_dense_autoencoder",
     "build_variational_autoencoder",
     "corrupt",
-    "families",
-    "load",
     "make_corruption",
-    "register_family",
 ]

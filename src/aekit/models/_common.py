@@ -1,8 +1,8 @@
-"""Pieces every builder shares: input shapes, optimizers and compilation."""
+"""Pieces every builder shares: input shapes, optimizers, flattening and assembling the autoencoder."""
 
 import math
 
-import keras
+from aekit.params import Sizes
 
 
 def as_shape(input_dims) -> tuple[int, ...]:
@@ -14,15 +14,17 @@ def as_shape(input_dims) -> tuple[int, ...]:
 
 
 def check_sizes(what: str, sizes) -> list[int]:
-    """A list of positive layer sizes, or a ValueError naming ``what``."""
-    sizes = [sizes] if isinstance(sizes, int) else list(sizes)
-    if not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
-        raise ValueError(f"{what} must be positive integers, got {sizes!r}")
-    return sizes
+    """A list of positive layer sizes (an int counts as one), or a ValueError naming ``what``."""
+    try:
+        return list(Sizes().check(sizes))
+    except ValueError as exc:
+        raise ValueError(f"{what} {exc}, got {sizes!r}") from None
 
 
 def make_optimizer(optimizer="adam", learning_rate=None):
     """Keras' optimizer by name, with ``learning_rate`` applied when given."""
+    import keras
+
     if learning_rate is None:
         return optimizer
     opt = keras.optimizers.get(optimizer)
@@ -32,11 +34,15 @@ def make_optimizer(optimizer="adam", learning_rate=None):
 
 def flatten_input(inputs, shape):
     """Flatten image-shaped inputs for a dense encoder (identity for vectors)."""
+    import keras
+
     return keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
 
 
 def unflatten_output(outputs, shape):
     """Give a dense decoder's output the input's shape again (identity for vectors)."""
+    import keras
+
     return keras.layers.Reshape(shape)(outputs) if len(shape) > 1 else outputs
 
 
@@ -46,6 +52,8 @@ def size(shape) -> int:
 
 def assemble(encoder, decoder, input_shape, corruption=None, name="autoencoder"):
     """The autoencoder ``decoder(encoder(corruption(x)))``; corruption acts only while training."""
+    import keras
+
     inputs = keras.Input(input_shape, name="input")
     x = corruption(inputs) if corruption is not None else inputs
     code = encoder(x)

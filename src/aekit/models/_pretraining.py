@@ -5,15 +5,13 @@ it; the trained layers then initialise the deep model, which is fine-tuned end t
 Salakhutdinov 2006 pretrain with RBMs; the lesson, and aekit, with shallow autoencoders).
 """
 
-import keras
 import numpy as np
 
 from aekit import training
-from aekit.layers import TiedDense
 
 
 def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=10, batch_size=128, learning_rate=1e-3,
-                    verbose=0):
+                    seed=0, verbose=0):
     """Greedy layer-wise pretraining: return ``(encoder_layers, decoder_layers, history)``.
 
     Layer ``i`` is trained as a one-hidden-layer autoencoder on the codes of layers ``0..i-1``.
@@ -22,8 +20,12 @@ def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=1
     cross-entropy); deeper ones reproduce codes, with sigmoid outputs when those codes are sigmoid
     and linear outputs and mean squared error otherwise. With ``tied=True`` each shallow autoencoder
     is one :class:`~aekit.layers.TiedDense` layer decoding with its transposed kernel, returned as
-    both the encoder and the decoder layer.
+    both the encoder and the decoder layer. Layer ``i``'s epochs are shuffled from ``(seed + i, epoch)``.
     """
+    import keras
+
+    from aekit.layers import TiedDense
+
     activations = [activation] * len(hidden_layers) if isinstance(activation, str) else list(activation)
     if len(activations) != len(hidden_layers):
         raise ValueError(f"{len(activations)} activations for {len(hidden_layers)} layers; give one per layer")
@@ -44,7 +46,7 @@ def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=1
         shallow.compile(
             optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy" if bounded else "mse"
         )
-        losses = training.train(shallow, codes, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        losses = training.train(shallow, codes, epochs=epochs, batch_size=batch_size, seed=seed + i, verbose=verbose)
         history[f"pretrain_{i}_loss"] = losses["loss"]
         codes = training.predict(keras.Model(inputs, encode(inputs)), codes)
         encoders.append(encode)

@@ -1,132 +1,180 @@
-"""The estimator every autoencoder family shares: fit, encode, decode, reconstruct, save, load.
+"""The estimator every autoencoder family shares, and how a family declares itself.
 
-Follows scikit-learn's conventions: ``__init__`` only stores hyper-parameters, ``fit`` builds and
-trains the Keras models and returns ``self``, learned state ends in ``_`` (``encoder_``,
-``decoder_``, ``model_``, ``history_``, ``input_shape_``). A family subclass only says how to
-build its three models (``_build``) and may add its own uses (``denoise``, ``sample``, ...).
+A family is a subclass of :class:`Autoencoder` that declares, once:
+
+* ``family`` (its name) and ``summary`` (one line for ``aekit train --help``);
+* ``params``: its :class:`~aekit.params.Param` entries (``defaults`` changes inherited ones);
+  ``__init__``, validation at ``fit``, the command line, settings and reports read them;
+* ``uses``: what a trained model can do beyond encoding (``denoise``, ``sample``, ``classify``);
+* ``figures``: the run folder's figures for it (see :mod:`aekit.figures`);
+* ``_build(input_shape)``: its Keras models.
+
+A child family inherits all of it and adds its own. The estimator follows scikit-learn's
+conventions: ``__init__`` only stores hyper-parameters, ``fit`` validates them, builds and trains
+the Keras models and returns ``self``; learned state ends in ``_`` (``encoder_``, ``decoder_``,
+``model_``, ``history_``, ``input_shape_``). Keras is imported only when a model is built.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
-from aekit import training
-from aekit._files import regular_file_mode
+from aekit import persistence, training
+from aekit.errors import DataError, ParameterError
+from aekit.params import Integer, Param, Real, make_init, merge
 
-METADATA_NAME = "aekit.json"
-_FAMILIES: dict[str, type] = {}
-
-
-class ModelFileError(ValueError):
-    """A model file is missing, corrupt or not made by aekit; the message says what to do."""
-
-
-def register_family(name: str):
-    """Class decorator: make an estimator class loadable and selectable by its family ``name``."""
-
-    def decorate(cls):
-        cls.family = name
-        _FAMILIES[name] = cls
-        return cls
-
-    return decorate
-
-
-def families() -> dict[str, type]:
-    """Family name -> estimator class, for every family imported so far."""
-    return dict(_FAMILIES)
+#: What every family's training takes; ``epochs`` and ``batch_size`` defaults differ by family.
+TRAINING_PARAMS = (
+    Param("epochs", 20, Integer(0), "passes over the training data (0 keeps the initial weights)", group="training"),
+    Param("batch_size", 256, Integer(1), "samples per gradient step", group="training"),
+    Param("learning_rate", 1e-3, Real(0, min_open=True), "Adam's step size", group="training"),
+    Param("seed", 0, Integer(0), "seed of the initial weights, the shuffling and the noise", group="training"),
+)
 
 
 class Autoencoder(BaseEstimator):
-    """Base class: subclasses define ``__init__`` (storing parameters) and ``_build(input_shape)``."""
+    """Base class of every family: fit, encode, decode, reconstruct, interpolate, save."""
 
-    family = "base"
-    #: loss used for ``reconstruction_error``'s default metric
+    family: str | None = None
+    summary: str = ""
+    params = {p.name: p for p in TRAINING_PARAMS}
+    #: what a fitted model of the family can do (every family encodes, decodes, reconstructs, interpolates)
+    uses = frozenset({"encode", "decode", "reconstruct", "interpolate"})
+    #: figures drawn into a run folder (names known to :mod:`aekit.figures`)
+    figures = ("loss", "reconstructions", "latent_space")
+    #: ``"images"`` when the family needs (H, W, C) samples, ``"any"`` otherwise
+    input_kind = "any"
+    #: per-sample error that ``reconstruction_error`` reports by default
     reconstruction_metric = "mse"
 
-    # ------------------------------------------------------------------ to override
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("params", ())
+        if isinstance(own, dict):
+            raise TypeError(f"{cls.__name__}.params must list Param entries")
+        inherited = [_as_dict(getattr(base, "params", ())) for base in cls.__bases__]
+        cls.params = merge(inherited, list(own), cls.__dict__.get("defaults", {}))
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = make_init(cls.params, cls.__name__)
+        mro = cls.__mro__[::-1]
+        cls.uses = frozenset().union(*(base.__dict__.get("uses", ()) for base in mro))
+        cls.figures = tuple(dict.fromkeys(f for base in mro for f in base.__dict__.get("figures", ())))
+
+    # ------------------------------------------------------------------ what a family provides
 
     def _build(self, input_shape):
         """Return ``(encoder, decoder, autoencoder)`` for samples of ``input_shape``, compiled."""
         raise NotImplementedError
 
+    def _check_params(self, params: dict) -> None:
+        """Refuse combinations of valid values that cannot work together (nothing by default)."""
+
     def _initialise(self, X, verbose):
         """Set the freshly built model's starting weights from the training data (default: keep the random ones)."""
 
     def _after_load(self):
-        """Restore derived state after :func:`load` set the models (nothing by default)."""
-
-    def _encoder_output(self, outputs):
-        """The code from the encoder's raw outputs (a VAE returns ``[z, mean, log_var]``)."""
-        return outputs
+        """Restore derived state after the models were set by :func:`aekit.load` (nothing by default)."""
 
     def _split_models(self, model):
         """``(encoder, decoder)`` of a loaded autoencoder ``model`` (by default its two nested models)."""
         return model.get_layer("encoder"), model.get_layer("decoder")
 
     def _saved_attributes(self) -> dict:
-        """Learned attributes, beyond the Keras model, that :meth:`save` stores as JSON (none by default)."""
+        """Learned attributes, beyond the Keras model, that a model file stores as JSON (none by default)."""
         return {}
+
+    def figure_names(self) -> tuple[str, ...]:
+        """The run folder's figures for this model (the family's ``figures``; a family may add by settings)."""
+        return self.figures
+
+    def needs_unit_range(self) -> bool:
+        """Whether training targets must lie in [0, 1] (a cross-entropy reconstruction loss)."""
+        loss = getattr(self, "loss", None) or getattr(self, "reconstruction", None)
+        return "crossentropy" in str(loss)
+
+    # ------------------------------------------------------------------ validation
+
+    def validate_params(self) -> dict:
+        """Every hyper-parameter checked against its declaration; raises :class:`ParameterError`."""
+        values = {}
+        for name, param in self.params.items():
+            try:
+                values[name] = param.check(getattr(self, name))
+            except ParameterError as exc:
+                raise ParameterError(f"{type(self).__name__}: {exc.template}", **exc.params) from None
+        self._check_params(values)
+        return values
+
+    def check_data(self, X) -> None:
+        """Refuse training data this model cannot learn, with one line saying why (before any training)."""
+        if self.input_kind == "images" and np.ndim(X) != 4:
+            raise DataError(f"a {self.family} autoencoder needs images shaped (n, height, width, channels), got samples shaped {np.shape(X)[1:]}; use a dense family for vectors")
+        if self.needs_unit_range():
+            low, high = float(np.min(X)), float(np.max(X))
+            if low < 0.0 or high > 1.0:
+                raise DataError(
+                    f"values range {low:.3g}..{high:.3g}, but the cross-entropy loss needs values in [0, 1]; "
+                    "rescale the data to [0, 1] or use --loss mse"
+                )
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0, checkpoint=None, resume=False):
-        """Build the models for ``X``'s sample shape and train them to reconstruct ``X``.
+    def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0, checkpoint=None, resume=False,
+            on_epoch_end=None):
+        """Build the models for ``X``'s sample shape and train them to reconstruct ``X``; return ``self``.
 
         ``y`` is ignored (scikit-learn's signature); ``validation_data`` is ``X_val`` or
-        ``(X_val, target_val)``. Returns ``self``.
-
-        ``checkpoint`` names a ``.keras`` file rewritten atomically after every epoch (model,
-        optimizer and random state, history); ``resume=True`` continues an estimator loaded with
-        :func:`aekit.training.load_checkpoint` from its last completed epoch up to ``epochs``.
-        Either makes the shuffling a function of ``seed`` and the epoch, so a resumed run ends
-        where an uninterrupted one does.
+        ``(X_val, target_val)``. The samples' order in epoch ``e`` depends only on ``seed`` and ``e``.
+        ``checkpoint`` names a ``.keras`` file rewritten atomically after every epoch;
+        ``resume=True`` continues a model loaded from such a file from its last completed epoch
+        up to ``epochs``, ending where an unbroken run ends. ``on_epoch_end(epochs_done, history)``
+        runs after each epoch (and after its checkpoint).
         """
         import keras
 
+        self.validate_params()
         if resume:
             X = self._check_input(X)
             history = {k: list(v) for k, v in getattr(self, "history_", {}).items()}
-            initial_epoch = len(history.get("loss", []))
         else:
             X = self._check_input(X, fitting=True)
-            keras.utils.set_random_seed(self.seed)
+            self.check_data(X)
+            with training.no_tensorflow_import():
+                keras.utils.set_random_seed(self.seed)
             self.input_shape_ = tuple(X.shape[1:])
+            self.n_features_in_ = int(np.prod(self.input_shape_))
             self.encoder_, self.decoder_, self.model_ = self._build(self.input_shape_)
             self._initialise(X, verbose)
-            history, initial_epoch = {}, 0
+            history = {}
         if validation_data is not None:
             if not isinstance(validation_data, tuple):
                 validation_data = (validation_data, validation_data)
             validation_data = tuple(self._check_input(v) for v in validation_data)
 
-        on_epoch_end = None
-        if checkpoint is not None:
+        def epoch_done(epochs_done, history_so_far):
+            self.history_ = history_so_far
+            if checkpoint is not None:
+                self.save(checkpoint)
+            if on_epoch_end is not None:
+                on_epoch_end(epochs_done, history_so_far)
 
-            def on_epoch_end(epochs_done, history_so_far):
-                self.history_ = history_so_far
-                training.save_checkpoint(self, checkpoint)
-
-        reproducible = checkpoint is not None or resume
         self.history_ = training.train(
             self.model_,
             X,
             epochs=self.epochs,
             batch_size=self.batch_size,
+            seed=self.seed,
             validation_data=validation_data,
-            initial_epoch=initial_epoch,
+            initial_epoch=len(history.get("loss", [])),
+            history=history,
             callbacks=callbacks,
             verbose=verbose,
-            seed=self.seed if reproducible else None,
-            history=history if reproducible else None,
-            on_epoch_end=on_epoch_end,
+            on_epoch_end=epoch_done,
         )
         return self
 
@@ -135,7 +183,7 @@ class Autoencoder(BaseEstimator):
     def encode(self, X, batch_size: int = 4096) -> np.ndarray:
         """The code (latent representation) of each sample of ``X``."""
         X = self._check_input(X)
-        return self._encoder_output(training.predict(self.encoder_, X, batch_size))
+        return training.predict(self.encoder_, X, batch_size)
 
     def decode(self, Z, batch_size: int = 4096) -> np.ndarray:
         """Samples decoded from codes ``Z``."""
@@ -158,103 +206,86 @@ class Autoencoder(BaseEstimator):
         X = self._check_input(X)
         return reconstruction_error(X, self.reconstruct(X, batch_size), metric or self.reconstruction_metric)
 
+    def interpolate(self, a, b, steps: int = 7) -> np.ndarray:
+        """Semantic interpolation: decode ``steps`` codes evenly spaced on the line from ``a``'s code to ``b``'s."""
+        codes = self.encode(np.stack([np.asarray(a), np.asarray(b)]))
+        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32).reshape(-1, *([1] * (codes.ndim - 1)))
+        return self.decode((1 - weights) * codes[0] + weights * codes[1])
+
     def score(self, X, y=None) -> float:
         """Negative mean squared reconstruction error (higher is better, as scikit-learn expects)."""
         return -float(np.mean(self.reconstruction_error(X, "mse")))
 
     # ------------------------------------------------------------------ persistence
 
-    def save(self, path) -> Path:
-        """Write the model and its settings to one ``.keras`` file, atomically; return its path."""
-        self._check_fitted()
-        path = Path(path)
-        if path.suffix != ".keras":
-            raise ModelFileError(f"{path}: model files must end in .keras")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-        os.close(fd)
-        try:
-            self.model_.save(tmp)
-            meta = {
-                "family": self.family,
-                "class": type(self).__name__,
-                "params": self.get_params(),
-                "input_shape": list(self.input_shape_),
-                "history": getattr(self, "history_", {}),
-                "attributes": self._saved_attributes(),
-            }
-            with zipfile.ZipFile(tmp, "a") as archive:
-                archive.writestr(METADATA_NAME, json.dumps(meta, default=_jsonable))
-            os.chmod(tmp, regular_file_mode())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+    def save(self, path, *, overwrite: bool = True) -> Path:
+        """Write the model, its settings, history and random state to one ``.keras`` file, atomically."""
+        return persistence.save(self, path, overwrite=overwrite)
 
-    @staticmethod
-    def load(path) -> "Autoencoder":
-        """Load an estimator saved by :meth:`save` (Keras' safe mode: nothing is unpickled)."""
-        return load(path)
+    def _state(self) -> dict:
+        return {
+            "history": getattr(self, "history_", {}),
+            "attributes": self._saved_attributes(),
+            "rng_variables": training.rng_variables(self.model_),
+        }
+
+    def _restore(self, model, input_shape, history, attributes, rng_state) -> None:
+        self.model_ = model
+        self.encoder_, self.decoder_ = self._split_models(model)
+        self.input_shape_ = tuple(input_shape)
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+        self.history_ = history
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        self._after_load()
+        variables = training.rng_variables(model)
+        if rng_state is not None and len(variables) == len(rng_state):
+            for variable, value in zip(variables, rng_state):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
+
+    def __getstate__(self):
+        """Pickling (joblib, multiprocessing) goes through the model file, not Keras objects."""
+        state = {k: v for k, v in self.__dict__.items() if not _is_keras(v)}
+        if self.__sklearn_is_fitted__():
+            with tempfile.TemporaryDirectory() as folder:
+                state["_model_file"] = self.save(Path(folder) / "model.keras").read_bytes()
+        return state
+
+    def __setstate__(self, state):
+        model_file = state.pop("_model_file", None)
+        self.__dict__.update(state)
+        if model_file is not None:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "model.keras"
+                path.write_bytes(model_file)
+                loaded = persistence.load(path)
+            self.__dict__.update({k: v for k, v in loaded.__dict__.items() if k not in state})
 
     # ------------------------------------------------------------------ checks
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
     def _check_fitted(self):
-        if not hasattr(self, "model_"):
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
 
     def _check_input(self, X, fitting=False) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim < 2 or len(X) == 0:
-            raise ValueError(f"expected a non-empty array of samples (n, ...), got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("input holds NaN or infinite values; clean the data first")
+        from sklearn.utils.validation import check_array
+
         if not fitting:
             self._check_fitted()
-            if tuple(X.shape[1:]) != self.input_shape_:
-                raise ValueError(f"samples have shape {tuple(X.shape[1:])}, but the model was fitted on {self.input_shape_}")
+        X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite=True, ensure_min_features=1,
+                        input_name="X")
+        if not fitting and tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(f"samples have shape {tuple(X.shape[1:])}, but the model was fitted on {self.input_shape_}")
         return X
 
 
-def load(path) -> Autoencoder:
-    """Load any aekit model file (``.keras``) into its estimator class."""
-    import keras
-
-    import aekit.models  # noqa: F401  (registers every family)
-
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            meta = json.loads(archive.read(METADATA_NAME))
-    except KeyError as exc:
-        raise ModelFileError(f"{path}: a Keras file not written by aekit (no {METADATA_NAME}); load it with keras.saving.load_model") from exc
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ModelFileError(f"{path}: not a readable .keras model file ({exc.__class__.__name__}); it may be truncated or corrupt") from exc
-    cls = _FAMILIES.get(meta.get("family"))
-    if cls is None:
-        raise ModelFileError(f"{path}: unknown model family {meta.get('family')!r}; is it from a newer aekit?")
-    # JSON stores tuples as lists; give hyper-parameters back the tuples they were given as
-    estimator = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()})
-    try:
-        model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as exc:
-        raise ModelFileError(f"{path}: Keras could not load the model ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})") from exc
-    estimator.model_ = model
-    estimator.encoder_, estimator.decoder_ = estimator._split_models(model)
-    estimator.input_shape_ = tuple(meta["input_shape"])
-    estimator.history_ = meta.get("history", {})
-    for name, value in meta.get("attributes", {}).items():
-        setattr(estimator, name, value)
-    estimator._after_load()
-    return estimator
+def _as_dict(params) -> dict:
+    """A base's parameters: a family's merged dict, or a mixin's own list of Param entries."""
+    return params if isinstance(params, dict) else {p.name: p for p in params}
 
 
-def _jsonable(value):
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, (tuple, set)):
-        return list(value)
-    raise TypeError(f"cannot store {value!r} in a model file's settings")
-
+def _is_keras(value) -> bool:
+    return type(value).__module__.startswith("keras") or hasattr(value, "get_weights")

@@ -11,10 +11,10 @@ per input channel. Two decoder layouts:
   every convolution uses same padding, and the output is cropped back, so any H x W works.
 """
 
-import keras
-
+from aekit.errors import DataError
 from aekit.models._common import as_shape, assemble, check_sizes, make_optimizer
-from aekit.models.base import Autoencoder, register_family
+from aekit.models.base import Autoencoder
+from aekit.params import ACTIVATIONS, Choice, Flag, Param, Sizes
 
 
 def conv_code_shape(input_shape, filters, lesson_layout=False):
@@ -30,7 +30,7 @@ def conv_code_shape(input_shape, filters, lesson_layout=False):
 def build_conv_autoencoder(
     input_dims,
     filters,
-    latent_dims=None,
+    latent_dim=None,
     *,
     lesson_layout=False,
     activation="relu",
@@ -41,9 +41,11 @@ def build_conv_autoencoder(
 ):
     """Return ``(encoder, decoder, autoencoder)`` for images shaped ``input_dims`` = (H, W, C).
 
-    ``latent_dims``, when given, must equal the code shape the encoder produces (it is checked,
+    ``latent_dim``, when given, must equal the code shape the encoder produces (it is checked,
     not used to build); ``corruption`` is a layer applied to the autoencoder's input.
     """
+    import keras
+
     shape = as_shape(input_dims)
     if len(shape) != 3:
         raise ValueError(f"a convolutional autoencoder needs (height, width, channels) inputs, got {shape}")
@@ -53,8 +55,8 @@ def build_conv_autoencoder(
     height, width, channels = shape
     check_pooling_depth(shape, len(filters))
     code_shape = conv_code_shape(shape, filters, lesson_layout)
-    if latent_dims is not None and tuple(latent_dims) != code_shape:
-        raise ValueError(f"latent_dims {tuple(latent_dims)} does not match the encoder's output {code_shape} for input {shape} and filters {filters}")
+    if latent_dim is not None and tuple(latent_dim) != code_shape:
+        raise ValueError(f"latent_dim {tuple(latent_dim)} does not match the encoder's output {code_shape} for input {shape} and filters {filters}")
 
     inputs = keras.Input(shape)
     x = inputs
@@ -116,32 +118,31 @@ def pooling_padding(shape, depth):
     return tuple(pads)
 
 
-@register_family("conv")
-class ConvAutoencoder(Autoencoder):
+class ImageInput:
+    """Families that take (H, W, C) images and halve them once per entry of ``filters``."""
+
+    input_kind = "images"
+
+    def check_data(self, X):
+        super().check_data(X)
+        try:
+            check_pooling_depth(X.shape[1:], len(self.filters))
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
+
+
+class ConvAutoencoder(ImageInput, Autoencoder):
     """A convolutional autoencoder for (H, W, C) images of any size, grayscale or colour."""
 
-    reconstruction_metric = "mse"
-
-    def __init__(
-        self,
-        filters=(16, 8, 8),
-        *,
-        lesson_layout=False,
-        activation="relu",
-        loss="binary_crossentropy",
-        epochs=10,
-        batch_size=256,
-        learning_rate=1e-3,
-        seed=0,
-    ):
-        self.filters = filters
-        self.lesson_layout = lesson_layout
-        self.activation = activation
-        self.loss = loss
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.seed = seed
+    family = "conv"
+    summary = "convolutional, for images (--filters)"
+    params = (
+        Param("filters", (16, 8, 8), Sizes(min_len=1), "convolution filters per block, e.g. 16,8,8", positional=True),
+        Param("lesson_layout", False, Flag(), "exercise 2's decoder (valid padding in its second-to-last convolution)"),
+        Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the convolutions"),
+        Param("loss", "binary_crossentropy", Choice("binary_crossentropy", "mse"), "reconstruction loss"),
+    )
+    defaults = {"epochs": 10}
 
     def _corruption(self):
         return None

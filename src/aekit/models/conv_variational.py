@@ -8,19 +8,17 @@ channel. As in :mod:`aekit.models.conv`, the input is zero-padded to a multiple 
 behave exactly as in the dense :class:`~aekit.models.variational.VariationalAutoencoder`.
 """
 
-import keras
-
-from aekit.layers import Sampling
 from aekit.models._common import as_shape, assemble, check_sizes, make_optimizer
-from aekit.models.base import Autoencoder, register_family
-from aekit.models.conv import check_pooling_depth, pooling_padding
+from aekit.models.base import Autoencoder
+from aekit.models.conv import ImageInput, check_pooling_depth, pooling_padding
 from aekit.models.variational import VariationalUses, kl_scale, reconstruction_loss
+from aekit.params import ACTIVATIONS, Choice, Integer, Param, Sizes
 
 
 def build_conv_variational_autoencoder(
     input_dims,
     filters=(32, 64),
-    latent_dims=2,
+    latent_dim=2,
     *,
     dense_units=16,
     activation="relu",
@@ -36,13 +34,17 @@ def build_conv_variational_autoencoder(
     ``dense_units`` is the size of the dense layer between the convolutions and the Gaussian
     (0 for none); the other arguments are those of :func:`build_variational_autoencoder`.
     """
+    import keras
+
+    from aekit.layers import Sampling
+
     shape = as_shape(input_dims)
     if len(shape) != 3:
         raise ValueError(f"a convolutional VAE needs (height, width, channels) inputs, got {shape}")
     filters = check_sizes("filters", filters)
     if not filters:
         raise ValueError("a convolutional VAE needs at least one filter count")
-    (latent_dims,) = check_sizes("latent size", latent_dims)
+    (latent_dim,) = check_sizes("latent size", latent_dim)
     check_pooling_depth(shape, len(filters))
     scale = kl_scale(shape, reduction)
     padding = pooling_padding(shape, len(filters))
@@ -56,12 +58,12 @@ def build_conv_variational_autoencoder(
     x = keras.layers.Flatten()(x)
     if dense_units:
         x = keras.layers.Dense(dense_units, activation=activation)(x)
-    mean = keras.layers.Dense(latent_dims, name="mean")(x)
-    log_var = keras.layers.Dense(latent_dims, name="log_var")(x)
+    mean = keras.layers.Dense(latent_dim, name="mean")(x)
+    log_var = keras.layers.Dense(latent_dim, name="log_var")(x)
     z = Sampling(beta=beta * scale, seed=seed, name="z")([mean, log_var])
     encoder = keras.Model(inputs, [z, mean, log_var], name="encoder")
 
-    latent = keras.Input((latent_dims,))
+    latent = keras.Input((latent_dim,))
     y = keras.layers.Dense(code_height * code_width * filters[-1], activation=activation)(latent)
     y = keras.layers.Reshape((code_height, code_width, filters[-1]))(y)
     for n in reversed(filters):
@@ -74,42 +76,22 @@ def build_conv_variational_autoencoder(
     return encoder, decoder, auto
 
 
-@register_family("conv_vae")
-class ConvVariationalAutoencoder(VariationalUses, Autoencoder):
+class ConvVariationalAutoencoder(ImageInput, VariationalUses, Autoencoder):
     """A convolutional VAE: ``sample``, ``interpolate`` and ``latent_grid`` as on the dense one.
 
     >>> vae = ConvVariationalAutoencoder(filters=(32, 64), latent_dim=2, epochs=30).fit(images)
     >>> new_images = vae.sample(16)
     """
 
-    reconstruction_metric = "bce"
-
-    def __init__(
-        self,
-        filters=(32, 64),
-        latent_dim=2,
-        *,
-        dense_units=16,
-        activation="relu",
-        beta=1.0,
-        reconstruction="binary_crossentropy",
-        reduction="sum",
-        epochs=20,
-        batch_size=128,
-        learning_rate=1e-3,
-        seed=0,
-    ):
-        self.filters = filters
-        self.latent_dim = latent_dim
-        self.dense_units = dense_units
-        self.activation = activation
-        self.beta = beta
-        self.reconstruction = reconstruction
-        self.reduction = reduction
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.seed = seed
+    family = "conv_vae"
+    summary = "variational with a convolutional encoder and decoder"
+    params = (
+        Param("filters", (32, 64), Sizes(min_len=1), "filters of the stride-2 convolutions, e.g. 32,64", positional=True),
+        Param("latent_dim", 2, Integer(1), "size of the code", flag="latent", positional=True),
+        Param("dense_units", 16, Integer(0), "units of the dense layer before the Gaussian (0: none)"),
+        Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
+    )
+    defaults = {"batch_size": 128}
 
     def _build(self, input_shape):
         return build_conv_variational_autoencoder(

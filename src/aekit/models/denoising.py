@@ -13,31 +13,36 @@ Five kinds, each with one ``level`` (its default in brackets):
 :func:`corrupt` applies the same corruption to NumPy arrays, reproducibly, to make noisy test data.
 """
 
-import keras
 import numpy as np
 
-from aekit.layers import GaussianCorruption, MaskingNoise, SaltAndPepper
-from aekit.models.base import register_family
+from aekit.errors import ParameterError
 from aekit.models.conv import ConvAutoencoder
 from aekit.models.dense import DenseAutoencoder
+from aekit.params import Choice, Optional, Param, Real
 
 DEFAULT_LEVELS = {"gaussian": 0.5, "dropout": 0.5, "gaussian_noise": 0.2, "salt_and_pepper": 0.1, "masking": 0.25}
 NOISE_KINDS = tuple(DEFAULT_LEVELS)
+#: kinds whose level is the fraction of values corrupted, so it must stay below 1
+FRACTION_KINDS = ("dropout", "salt_and_pepper", "masking")
 
 
-def _check(kind, level):
+def noise_level(kind, level=None) -> float:
+    """The level of ``kind`` noise: ``level``, or the kind's default when None; ValueError if impossible."""
     if kind not in DEFAULT_LEVELS:
         raise ValueError(f"unknown noise kind {kind!r}; use one of {', '.join(NOISE_KINDS)}")
     level = DEFAULT_LEVELS[kind] if level is None else float(level)
-    fraction = kind in ("dropout", "salt_and_pepper", "masking")
-    if level < 0 or (fraction and level >= 1):
-        raise ValueError(f"{kind} noise level must be {'in [0, 1)' if fraction else '>= 0'}, got {level}")
+    if level < 0 or (kind in FRACTION_KINDS and level >= 1):
+        raise ValueError(f"{kind} noise level must be {'in [0, 1)' if kind in FRACTION_KINDS else '>= 0'}, got {level:g}")
     return level
 
 
 def make_corruption(kind="gaussian", level=None, seed=None):
     """The Keras layer that corrupts its input with ``kind`` noise of ``level``, only while training."""
-    level = _check(kind, level)
+    import keras
+
+    from aekit.layers import GaussianCorruption, MaskingNoise, SaltAndPepper
+
+    level = noise_level(kind, level)
     if kind == "gaussian":
         return GaussianCorruption(noise_factor=level, seed=seed, name="corruption")
     if kind == "dropout":
@@ -54,7 +59,7 @@ def corrupt(X, kind="gaussian", level=None, seed=0) -> np.ndarray:
 
     The same ``seed`` gives the same noise, so noisy test sets are reproducible.
     """
-    level = _check(kind, level)
+    level = noise_level(kind, level)
     X = np.asarray(X, dtype=np.float32)
     rng = np.random.default_rng(seed)
     if kind == "gaussian":
@@ -71,7 +76,22 @@ def corrupt(X, kind="gaussian", level=None, seed=0) -> np.ndarray:
 
 
 class DenoisingUses:
-    """The corruption and ``denoise`` shared by the dense and convolutional denoisers."""
+    """What the dense and convolutional denoisers share: the noise parameters, the corruption, ``denoise``."""
+
+    params = (
+        Param("noise", "gaussian", Choice(*NOISE_KINDS), "kind of corruption applied while training"),
+        Param("noise_level", None, Optional(Real(0), "the kind's default: " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LEVELS.items())),
+              "noise factor (gaussian kinds) or corrupted fraction (the others)"),
+    )
+    uses = ("denoise",)
+    figures = ("denoising",)
+
+    def _check_params(self, params):
+        super()._check_params(params)
+        try:
+            noise_level(params["noise"], params["noise_level"])
+        except ValueError as exc:
+            raise ParameterError(f"{{p}}: {exc}", p="noise_level") from None
 
     def _corruption(self):
         return make_corruption(self.noise, self.noise_level, self.seed)
@@ -81,7 +101,6 @@ class DenoisingUses:
         return self.reconstruct(X, batch_size)
 
 
-@register_family("denoising")
 class DenoisingAutoencoder(DenoisingUses, DenseAutoencoder):
     """A fully connected denoising autoencoder (lesson 000: gaussian noise 0.6, 128-32 layers).
 
@@ -89,67 +108,14 @@ class DenoisingAutoencoder(DenoisingUses, DenseAutoencoder):
     >>> cleaned = dae.denoise(corrupt(X_test, "gaussian", 0.6))
     """
 
-    def __init__(
-        self,
-        hidden_layers=(128,),
-        latent_dim=32,
-        *,
-        noise="gaussian",
-        noise_level=None,
-        activation="relu",
-        code_activation="relu",
-        l1=0.0,
-        tied_weights=False,
-        loss="binary_crossentropy",
-        epochs=20,
-        batch_size=256,
-        learning_rate=1e-3,
-        seed=0,
-    ):
-        super().__init__(
-            hidden_layers,
-            latent_dim,
-            activation=activation,
-            code_activation=code_activation,
-            l1=l1,
-            tied_weights=tied_weights,
-            loss=loss,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            seed=seed,
-        )
-        self.noise = noise
-        self.noise_level = noise_level
+    family = "denoising"
+    summary = "dense, trained to undo --noise of --noise-level"
+    defaults = {"hidden_layers": (128,)}
 
 
-@register_family("conv_denoising")
 class ConvDenoisingAutoencoder(DenoisingUses, ConvAutoencoder):
     """A convolutional denoising autoencoder for (H, W, C) images of any size."""
 
-    def __init__(
-        self,
-        filters=(32, 32),
-        *,
-        noise="gaussian",
-        noise_level=None,
-        lesson_layout=False,
-        activation="relu",
-        loss="binary_crossentropy",
-        epochs=10,
-        batch_size=128,
-        learning_rate=1e-3,
-        seed=0,
-    ):
-        super().__init__(
-            filters,
-            lesson_layout=lesson_layout,
-            activation=activation,
-            loss=loss,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            seed=seed,
-        )
-        self.noise = noise
-        self.noise_level = noise_level
+    family = "conv_denoising"
+    summary = "convolutional denoiser"
+    defaults = {"filters": (32, 32), "batch_size": 128}

@@ -11,10 +11,6 @@ layers would save those layers twice and untie them on loading. :func:`tied_view
 encoder and decoder from such a graph.
 """
 
-import keras
-import numpy as np
-
-from aekit.layers import TiedDense
 from aekit.models._common import (
     as_shape,
     assemble,
@@ -24,14 +20,14 @@ from aekit.models._common import (
     size,
     unflatten_output,
 )
-from aekit.models._pretraining import pretrain_layers
-from aekit.models.base import Autoencoder, register_family
+from aekit.models.base import Autoencoder
+from aekit.params import ACTIVATIONS, Choice, Flag, Integer, Param, Real, Sizes
 
 
 def build_dense_autoencoder(
     input_dims,
     hidden_layers,
-    latent_dims,
+    latent_dim,
     *,
     activation="relu",
     code_activation="relu",
@@ -50,11 +46,13 @@ def build_dense_autoencoder(
     the code's activations; ``corruption`` is a layer applied to the autoencoder's input;
     ``tied_weights`` makes each decoder layer use the transposed kernel of its encoder twin.
     """
+    import keras
+
     shape = as_shape(input_dims)
     hidden_layers = check_sizes("hidden layer sizes", hidden_layers)
-    (latent_dims,) = check_sizes("latent size", latent_dims)
+    (latent_dim,) = check_sizes("latent size", latent_dim)
     if tied_weights:
-        return _build_tied(shape, hidden_layers, latent_dims, activation, code_activation, output_activation,
+        return _build_tied(shape, hidden_layers, latent_dim, activation, code_activation, output_activation,
                            code_regularizer, corruption, loss, make_optimizer(optimizer, learning_rate))
 
     inputs = keras.Input(shape)
@@ -62,11 +60,11 @@ def build_dense_autoencoder(
     for units in hidden_layers:
         x = keras.layers.Dense(units, activation=activation)(x)
     code = keras.layers.Dense(
-        latent_dims, activation=code_activation, activity_regularizer=code_regularizer, name="code"
+        latent_dim, activation=code_activation, activity_regularizer=code_regularizer, name="code"
     )(x)
     encoder = keras.Model(inputs, code, name="encoder")
 
-    latent = keras.Input((latent_dims,))
+    latent = keras.Input((latent_dim,))
     y = latent
     for units in reversed(hidden_layers):
         y = keras.layers.Dense(units, activation=activation)(y)
@@ -78,9 +76,13 @@ def build_dense_autoencoder(
     return encoder, decoder, auto
 
 
-def _build_tied(shape, hidden_layers, latent_dims, activation, code_activation, output_activation,
+def _build_tied(shape, hidden_layers, latent_dim, activation, code_activation, output_activation,
                 code_regularizer, corruption, loss, optimizer):
-    sizes = hidden_layers + [latent_dims]
+    import keras
+
+    from aekit.layers import TiedDense
+
+    sizes = hidden_layers + [latent_dim]
     # layer i maps sizes[i-1] -> sizes[i]; transposed, it maps back with the activation of the layer it mirrors
     back_activations = [output_activation] + [activation] * len(hidden_layers)
     forward_activations = [activation] * len(hidden_layers) + [code_activation]
@@ -116,11 +118,15 @@ def _tied_decode(code, shape, layers):
 
 def tied_layers(auto):
     """The :class:`TiedDense` layers of a tied autoencoder ``auto``, from the input to the code."""
+    from aekit.layers import TiedDense
+
     return sorted((layer for layer in auto.layers if isinstance(layer, TiedDense)), key=lambda l: int(l.name.split("_")[-1]))
 
 
 def tied_views(auto):
     """``(encoder, decoder)`` models sharing the :class:`TiedDense` layers of a tied autoencoder ``auto``."""
+    import keras
+
     shape = tuple(auto.input_shape[1:])
     layers = tied_layers(auto)
     code_layer = next((layer for layer in auto.layers if layer.name == "code_regularizer"), None)
@@ -131,7 +137,6 @@ def tied_views(auto):
     return encoder, decoder
 
 
-@register_family("dense")
 class DenseAutoencoder(Autoencoder):
     """A fully connected autoencoder: vanilla (one hidden size), multilayer/deep, sparse (``l1``).
 
@@ -144,38 +149,26 @@ class DenseAutoencoder(Autoencoder):
     >>> codes = ae.encode(X)
     """
 
-    reconstruction_metric = "mse"
+    family = "dense"
+    summary = "fully connected: vanilla (one --hidden size) or deep (several)"
+    params = (
+        Param("hidden_layers", (128, 64), Sizes(), "hidden layer sizes from the input to the code, e.g. 128,64",
+              flag="hidden", positional=True),
+        Param("latent_dim", 32, Integer(1), "size of the code", flag="latent", positional=True),
+        Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
+        Param("code_activation", "relu", Choice(*ACTIVATIONS), "activation of the code layer"),
+        Param("l1", 0.0, Real(0), "weight of an L1 penalty on the code's activations (0: none)"),
+        Param("tied_weights", False, Flag(), "tie each decoder layer to the transpose of its encoder twin", flag="tied"),
+        Param("loss", "binary_crossentropy", Choice("binary_crossentropy", "mse"), "reconstruction loss"),
+        Param("pretrain_epochs", 0, Integer(0), "first pretrain the layers greedily, this many epochs each (lesson 003)"),
+    )
 
-    def __init__(
-        self,
-        hidden_layers=(128, 64),
-        latent_dim=32,
-        *,
-        activation="relu",
-        code_activation="relu",
-        l1=0.0,
-        tied_weights=False,
-        loss="binary_crossentropy",
-        pretrain_epochs=0,
-        epochs=20,
-        batch_size=256,
-        learning_rate=1e-3,
-        seed=0,
-    ):
-        self.hidden_layers = hidden_layers
-        self.latent_dim = latent_dim
-        self.activation = activation
-        self.code_activation = code_activation
-        self.l1 = l1
-        self.tied_weights = tied_weights
-        self.loss = loss
-        self.pretrain_epochs = pretrain_epochs
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.seed = seed
+    def figure_names(self):
+        return (*self.figures, "code_distribution") if self.l1 else self.figures
 
     def _code_regularizer(self):
+        import keras
+
         return keras.regularizers.L1(self.l1) if self.l1 else None
 
     def _code_activation(self):
@@ -200,17 +193,18 @@ class DenseAutoencoder(Autoencoder):
 
     def _initialise(self, X, verbose):
         """With ``pretrain_epochs``: start from greedily pretrained layers instead of random ones."""
-        epochs = self.pretrain_epochs
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"pretrain_epochs is a number of epochs per layer, 0 or more; got {epochs!r}")
+        import keras
+
+        from aekit.models._pretraining import pretrain_layers
+
         self.__dict__.pop("pretrain_history_", None)
-        if not epochs:
+        if not self.pretrain_epochs:
             return
         sizes = [*self.hidden_layers, self.latent_dim]
         activations = [self.activation] * len(self.hidden_layers) + [self._code_activation() or "linear"]
         encoders, decoders, self.pretrain_history_ = pretrain_layers(
-            X, sizes, activation=activations, tied=self.tied_weights, epochs=int(epochs), batch_size=self.batch_size,
-            learning_rate=self.learning_rate, verbose=verbose,
+            X, sizes, activation=activations, tied=self.tied_weights, epochs=int(self.pretrain_epochs),
+            batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed, verbose=verbose,
         )
         if self.tied_weights:
             built = tied_layers(self.model_)

@@ -9,14 +9,11 @@ Three recipes from the lessons, all a :class:`DenseAutoencoder` with an activity
   (:class:`~aekit.layers.KLSparsity`).
 """
 
-import keras
-
-from aekit.layers import KLSparsity
-from aekit.models.base import register_family
+from aekit.errors import ParameterError
 from aekit.models.dense import DenseAutoencoder
+from aekit.params import ACTIVATIONS, Choice, Optional, Param, Real
 
 
-@register_family("sparse")
 class SparseAutoencoder(DenseAutoencoder):
     """A dense autoencoder whose code is pushed to be sparse by an L1 or a KL-divergence penalty.
 
@@ -26,49 +23,34 @@ class SparseAutoencoder(DenseAutoencoder):
     >>> SparseAutoencoder((100,), 300, sparsity="kl", target=0.1, weight=5e-3).fit(X)
     """
 
-    def __init__(
-        self,
-        hidden_layers=(128, 64),
-        latent_dim=32,
-        *,
-        sparsity="l1",
-        l1=1e-5,
-        target=0.1,
-        weight=5e-3,
-        code_activation=None,
-        activation="relu",
-        tied_weights=False,
-        loss="binary_crossentropy",
-        epochs=20,
-        batch_size=256,
-        learning_rate=1e-3,
-        seed=0,
-    ):
-        super().__init__(
-            hidden_layers,
-            latent_dim,
-            activation=activation,
-            code_activation=code_activation,
-            l1=l1,
-            tied_weights=tied_weights,
-            loss=loss,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            seed=seed,
-        )
-        self.sparsity = sparsity
-        self.target = target
-        self.weight = weight
+    family = "sparse"
+    summary = "dense with an L1 or KL sparsity penalty on the code"
+    params = (
+        Param("sparsity", "l1", Choice("l1", "kl"), "L1 penalty on the code, or KL divergence to a target activation"),
+        Param("l1", 1e-5, Real(0), "weight of the L1 penalty", requires={"sparsity": "l1"}),
+        Param("target", 0.1, Real(0, 1, min_open=True, max_open=True), "target mean activation of the KL penalty",
+              flag="sparsity_target", requires={"sparsity": "kl"}),
+        Param("weight", 5e-3, Real(0), "weight of the KL penalty", flag="sparsity_weight", requires={"sparsity": "kl"}),
+        Param("code_activation", None, Optional(Choice(*ACTIVATIONS), "relu for l1, sigmoid for kl"),
+              "activation of the code layer"),
+    )
+    figures = ("code_distribution",)
+
+    def figure_names(self):
+        return self.figures
+
+    def _check_params(self, params):
+        if params["sparsity"] == "kl" and self._code_activation() != "sigmoid":
+            raise ParameterError(f"{{p}}: KL sparsity needs a sigmoid code, got {params['code_activation']!r}", p="code_activation")
 
     def _code_regularizer(self):
-        if self.sparsity == "l1":
-            return keras.regularizers.L1(self.l1)
+        import keras
+
+        from aekit.layers import KLSparsity
+
         if self.sparsity == "kl":
-            if self._code_activation() != "sigmoid":
-                raise ValueError(f"KL sparsity needs a sigmoid code, got code_activation={self.code_activation!r}")
             return KLSparsity(target=self.target, weight=self.weight)
-        raise ValueError(f"sparsity must be 'l1' or 'kl', got {self.sparsity!r}")
+        return keras.regularizers.L1(self.l1)
 
     def _code_activation(self):
         if self.code_activation is not None:

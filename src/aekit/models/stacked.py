@@ -15,17 +15,15 @@ otherwise overfit the labels. The accuracy after stage 2 (``frozen_accuracy_``) 
 from stage 1, stacked in reverse, make ``decode`` and ``reconstruct`` work as for every family.
 """
 
-import keras
 import numpy as np
 from sklearn.base import ClassifierMixin
 
 from aekit import training
 from aekit.models._common import as_shape, check_sizes, flatten_input, unflatten_output
-from aekit.models._pretraining import pretrain_layers
-from aekit.models.base import Autoencoder, register_family
+from aekit.models.base import Autoencoder
+from aekit.params import ACTIVATIONS, Choice, Integer, Param, Real, Sizes
 
 
-@register_family("stacked")
 class StackedAutoencoder(ClassifierMixin, Autoencoder):
     """Stacked autoencoder classifier: layer-wise pretrained encoders, a softmax head, fine-tuned.
 
@@ -33,38 +31,32 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
     >>> clf.frozen_accuracy_, clf.finetuned_accuracy_, clf.score(X_test, y_test)
     """
 
-    reconstruction_metric = "mse"
-
-    def __init__(
-        self,
-        hidden_layers=(100, 50),
-        *,
-        activation="relu",
-        dropout=0.0,
-        pretrain_epochs=10,
-        head_epochs=10,
-        epochs=10,
-        batch_size=128,
-        learning_rate=1e-3,
-        finetune_learning_rate=1e-3,
-        seed=0,
-    ):
-        self.hidden_layers = hidden_layers
-        self.activation = activation
-        self.dropout = dropout
-        self.pretrain_epochs = pretrain_epochs
-        self.head_epochs = head_epochs
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.finetune_learning_rate = finetune_learning_rate
-        self.seed = seed
+    family = "stacked"
+    summary = "classifier: layer-wise pretrained encoders, a softmax head, fine-tuned on labels"
+    params = (
+        Param("hidden_layers", (100, 50), Sizes(min_len=1), "encoder layer sizes, each pretrained as an autoencoder",
+              flag="hidden", positional=True),
+        Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
+        Param("dropout", 0.0, Real(0, 1, max_open=True), "fraction of hidden units dropped while the classifier trains"),
+        Param("pretrain_epochs", 10, Integer(0), "epochs of each layer's pretraining"),
+        Param("head_epochs", 10, Integer(0), "epochs of the softmax head on the frozen encoders"),
+        Param("finetune_learning_rate", 1e-3, Real(0, min_open=True), "Adam's step size while fine-tuning"),
+    )
+    defaults = {"epochs": 10, "batch_size": 128}
+    uses = ("classify",)
+    #: trained with labels, so only from Python
+    needs_labels = True
 
     def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0):
         """Pretrain layer by layer on ``X``, train the head on frozen encoders, then fine-tune on ``y``.
 
         ``validation_data`` is ``(X_val, y_val)``; ``callbacks`` apply to the fine-tuning stage.
         """
+        import keras
+
+        from aekit.models._pretraining import pretrain_layers
+
+        self.validate_params()
         X = self._check_input(X, fitting=True)
         if y is None:
             raise ValueError("a stacked autoencoder is a classifier: fit(X, y) needs the labels y")
@@ -75,17 +67,15 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
         if len(self.classes_) < 2:
             raise ValueError("y holds a single class; a classifier needs at least two")
         hidden_layers = check_sizes("hidden layer sizes", self.hidden_layers)
-        if not hidden_layers:
-            raise ValueError("a stacked autoencoder needs at least one hidden layer")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout is the fraction of units dropped, in [0, 1); got {self.dropout!r}")
         validation = None
         if validation_data is not None:
             X_val, y_val = validation_data
             validation = (self._check_input(X_val, fitting=True), self._encode_labels(y_val))
 
-        keras.utils.set_random_seed(self.seed)
+        with training.no_tensorflow_import():
+            keras.utils.set_random_seed(self.seed)
         self.input_shape_ = tuple(X.shape[1:])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
         encoders, decoders, self.history_ = pretrain_layers(
             X,
             hidden_layers,
@@ -93,6 +83,7 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
             epochs=self.pretrain_epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
+            seed=self.seed,
             verbose=verbose,
         )
         self.encoder_, self.decoder_ = _stack(self.input_shape_, encoders, decoders)
@@ -110,6 +101,8 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
         return self
 
     def _train_classifier(self, stage, X, targets, epochs, learning_rate, validation, callbacks, verbose):
+        import keras
+
         self.classifier_.compile(
             optimizer=keras.optimizers.Adam(learning_rate),
             loss="sparse_categorical_crossentropy",
@@ -121,6 +114,7 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
             targets,
             epochs=epochs,
             batch_size=self.batch_size,
+            seed=self.seed,
             validation_data=validation,
             callbacks=callbacks,
             verbose=verbose,
@@ -128,6 +122,8 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
         self.history_.update({f"{stage}_{name}": values for name, values in history.items()})
 
     def _after_load(self):
+        import keras
+
         self.classes_ = np.asarray(getattr(self, "classes_", []))
         inputs = keras.Input(self.input_shape_)
         code = flatten_input(inputs, as_shape(self.input_shape_))
@@ -150,7 +146,8 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
 
     def predict_proba(self, X, batch_size: int = 4096) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
-        return training.predict(self.classifier_, self._check_input(X), batch_size)
+        X = self._check_input(X)
+        return training.predict(self.classifier_, X, batch_size)
 
     def predict(self, X, batch_size: int = 4096) -> np.ndarray:
         """The most probable class of each sample."""
@@ -158,7 +155,8 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
 
     def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
         """Samples passed through the fine-tuned encoders and the pretrained decoders."""
-        return training.predict(self.model_, self._check_input(X), batch_size)[0]
+        X = self._check_input(X)
+        return training.predict(self.model_, X, batch_size)[0]
 
     def _accuracy(self, X, targets):
         return float(np.mean(np.argmax(self.predict_proba(X), axis=1) == targets))
@@ -173,6 +171,8 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
 
 def _stack(input_shape, encoders, decoders):
     """Encoder ``x -> code`` and decoder ``code -> x`` models from the pretrained layers."""
+    import keras
+
     shape = as_shape(input_shape)
     inputs = keras.Input(shape)
     x = flatten_input(inputs, shape)
@@ -188,6 +188,8 @@ def _stack(input_shape, encoders, decoders):
 
 def _combined(encoder, decoder, head, input_shape):
     """One model holding everything that is saved: ``x -> [reconstruction, class probabilities]``."""
+    import keras
+
     inputs = keras.Input(input_shape, name="input")
     code = encoder(inputs)
     return keras.Model(inputs, [decoder(code), head(code)], name="stacked_autoencoder")

@@ -7,10 +7,9 @@ lesson's 784-512-2 model). ``reduction="mean"`` divides both terms by the number
 which is lesson 004's ``latent_loss / 784`` recipe with a mean-squared-error reconstruction.
 """
 
-import keras
 import numpy as np
 
-from aekit.layers import Sampling, SummedReconstructionLoss
+from aekit import training
 from aekit.models._common import (
     as_shape,
     assemble,
@@ -20,13 +19,14 @@ from aekit.models._common import (
     size,
     unflatten_output,
 )
-from aekit.models.base import Autoencoder, register_family
+from aekit.models.base import Autoencoder
+from aekit.params import ACTIVATIONS, Choice, Integer, Param, Real, Sizes
 
 
 def build_variational_autoencoder(
     input_dims,
     hidden_layers,
-    latent_dims,
+    latent_dim,
     *,
     activation="relu",
     beta=1.0,
@@ -41,21 +41,25 @@ def build_variational_autoencoder(
     ``reconstruction`` is ``"binary_crossentropy"`` or ``"mse"``; ``beta`` weighs the KL term
     (β-VAE); ``seed`` seeds the sampling layer's generator.
     """
+    import keras
+
+    from aekit.layers import Sampling
+
     shape = as_shape(input_dims)
     hidden_layers = check_sizes("hidden layer sizes", hidden_layers)
-    (latent_dims,) = check_sizes("latent size", latent_dims)
+    (latent_dim,) = check_sizes("latent size", latent_dim)
     scale = kl_scale(shape, reduction)
 
     inputs = keras.Input(shape)
     x = flatten_input(inputs, shape)
     for units in hidden_layers:
         x = keras.layers.Dense(units, activation=activation)(x)
-    mean = keras.layers.Dense(latent_dims, activation=None, name="mean")(x)
-    log_var = keras.layers.Dense(latent_dims, activation=None, name="log_var")(x)
+    mean = keras.layers.Dense(latent_dim, activation=None, name="mean")(x)
+    log_var = keras.layers.Dense(latent_dim, activation=None, name="log_var")(x)
     z = Sampling(beta=beta * scale, seed=seed, name="z")([mean, log_var])
     encoder = keras.Model(inputs, [z, mean, log_var], name="encoder")
 
-    latent = keras.Input((latent_dims,))
+    latent = keras.Input((latent_dim,))
     y = latent
     for units in reversed(hidden_layers):
         y = keras.layers.Dense(units, activation=activation)(y)
@@ -76,6 +80,10 @@ def kl_scale(shape, reduction):
 
 def reconstruction_loss(reconstruction, reduction):
     """The reconstruction term: summed over features (``"sum"``) or Keras' per-feature mean (``"mean"``)."""
+    import keras
+
+    from aekit.layers import SummedReconstructionLoss
+
     if reduction == "mean":
         if reconstruction not in ("binary_crossentropy", "mse"):
             raise ValueError(f"reconstruction loss must be 'binary_crossentropy' or 'mse', got {reconstruction!r}")
@@ -84,23 +92,32 @@ def reconstruction_loss(reconstruction, reduction):
 
 
 class VariationalUses:
-    """What a trained VAE is for, shared by the dense and convolutional families.
+    """What the dense and convolutional VAEs share: their loss parameters and what a trained VAE is for.
 
     Needs ``encoder_`` returning ``[z, mean, log_var]``, ``decoder_``, ``latent_dim`` and ``seed``.
     """
 
+    params = (
+        Param("beta", 1.0, Real(0), "weight of the KL term (beta-VAE)"),
+        Param("reconstruction", "binary_crossentropy", Choice("binary_crossentropy", "mse"), "reconstruction loss",
+              flag="loss"),
+        Param("reduction", "sum", Choice("sum", "mean"),
+              "sum the loss over features (the ELBO), or average it (lesson 004's latent_loss / 784)"),
+    )
+    uses = ("sample",)
+    figures = ("samples", "latent_manifold")
+    reconstruction_metric = "bce"
+
     def encode(self, X, batch_size: int = 4096, sample: bool = False) -> np.ndarray:
         """Posterior means of ``X`` (or samples ``z`` with ``sample=True``)."""
-        from aekit import training
-
-        z, mean, _ = training.predict(self.encoder_, self._check_input(X), batch_size)
+        X = self._check_input(X)
+        z, mean, _ = training.predict(self.encoder_, X, batch_size)
         return z if sample else mean
 
     def encode_distribution(self, X, batch_size: int = 4096):
         """``(mean, log_var)`` of the Gaussian posterior q(z|x) for each sample."""
-        from aekit import training
-
-        _, mean, log_var = training.predict(self.encoder_, self._check_input(X), batch_size)
+        X = self._check_input(X)
+        _, mean, log_var = training.predict(self.encoder_, X, batch_size)
         return mean, log_var
 
     def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
@@ -112,12 +129,6 @@ class VariationalUses:
         self._check_fitted()
         rng = np.random.default_rng(self.seed if seed is None else seed)
         return self.decode(rng.standard_normal((n, self.latent_dim)).astype(np.float32))
-
-    def interpolate(self, a, b, steps: int = 7) -> np.ndarray:
-        """Semantic interpolation: decode ``steps`` codes evenly spaced from ``a``'s code to ``b``'s."""
-        codes = self.encode(np.stack([np.asarray(a), np.asarray(b)]))
-        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self.decode((1 - weights) * codes[0] + weights * codes[1])
 
     def latent_grid(self, n: int = 25, extent: float = 3.0, dims=(0, 1)) -> np.ndarray:
         """Decoded ``n x n`` grid over ``[-extent, extent]`` in two latent dimensions (others 0).
@@ -131,39 +142,19 @@ class VariationalUses:
         return self.decode(codes).reshape((n, n, *self.input_shape_))
 
 
-@register_family("vae")
 class VariationalAutoencoder(VariationalUses, Autoencoder):
     """A dense variational autoencoder: encode to a Gaussian, sample, decode; generate new samples.
 
     ``encode`` returns the posterior means (``sample=True`` draws ``z`` instead).
     """
 
-    reconstruction_metric = "bce"
-
-    def __init__(
-        self,
-        hidden_layers=(512,),
-        latent_dim=2,
-        *,
-        activation="relu",
-        beta=1.0,
-        reconstruction="binary_crossentropy",
-        reduction="sum",
-        epochs=20,
-        batch_size=256,
-        learning_rate=1e-3,
-        seed=0,
-    ):
-        self.hidden_layers = hidden_layers
-        self.latent_dim = latent_dim
-        self.activation = activation
-        self.beta = beta
-        self.reconstruction = reconstruction
-        self.reduction = reduction
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.seed = seed
+    family = "vae"
+    summary = "variational (dense): generate new samples, interpolate"
+    params = (
+        Param("hidden_layers", (512,), Sizes(), "hidden layer sizes from the input to the code", flag="hidden", positional=True),
+        Param("latent_dim", 2, Integer(1), "size of the code", flag="latent", positional=True),
+        Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
+    )
 
     def _build(self, input_shape):
         return build_variational_autoencoder(

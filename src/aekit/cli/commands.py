@@ -1,0 +1,292 @@
+"""The commands: each turns parsed arguments into calls of aekit's library and returns a result dict.
+
+:func:`aekit.cli.main` prints the dict (as text, or as JSON with ``--json``). Notes and progress go
+to standard error through ``note``. Heavy modules (Keras, the models) are imported inside the
+commands, after ``--backend`` has taken effect.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from aekit.cli.parser import DATA_OPTIONS, OUTPUT_OPTIONS
+from aekit.errors import ParameterError, UsageError
+
+
+def note(args, message: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
+# ---------------------------------------------------------------- train and demo
+
+
+def train(args, family_class) -> dict:
+    from aekit import runs
+    from aekit.run_folder import RunFolder
+
+    if args.resume:
+        given = [f"--{name.replace('_', '-')}" for name in (*DATA_OPTIONS, *OUTPUT_OPTIONS) if getattr(args, name, None)]
+        if args.family:
+            given.insert(0, args.family)
+        if given:
+            raise UsageError(f"--resume continues with the run's own settings; drop {', '.join(given)}")
+        folder = Path(args.resume)
+        epochs = RunFolder(folder).read_settings()["params"].get("epochs")
+        metrics = _training(args, folder, epochs, lambda callbacks, log: runs.resume(folder, callbacks=callbacks, log=log))
+        if metrics is None:
+            note(args, f"{folder} is complete; nothing to resume")
+            return {"run": str(folder), "status": "complete", "metrics": RunFolder(folder).read_metrics()}
+        return _trained(args, folder, metrics)
+
+    if family_class is None:
+        from aekit import registry
+
+        raise UsageError("name the model family to train, e.g. 'aekit train dense' (families: "
+                         + ", ".join(registry.names()) + "), or continue a run with --resume FOLDER")
+    if getattr(family_class, "needs_labels", False):
+        raise UsageError(f"the {family_class.family} family is a classifier trained on labelled data; train it from Python ({family_class.__module__}.{family_class.__name__})")
+    given = {name: getattr(args, name) for name in family_class.params if getattr(args, name, None) is not None}
+    data = runs.data_settings(args.data or "digits", args.test_size if args.test_size is not None else 0.1, 0, args.train_samples)
+    settings = _checked_settings(family_class, given, data)
+    prepared = runs.prepare(settings)  # bad data fails here, before any folder is made
+    folder = Path(args.out) if args.out else default_folder(family_class.family)
+    metrics = _training(args, folder, settings["params"]["epochs"],
+                        lambda callbacks, log: runs.train(prepared, folder, force=bool(args.force), callbacks=callbacks, log=log))
+    return _trained(args, folder, metrics)
+
+
+def demo(args) -> dict:
+    """The README's first command: a small dense autoencoder on the digits, with its plots."""
+    from aekit import registry, runs
+    from aekit.run_folder import PLOTS, REPORT
+
+    params = {"hidden_layers": (48,), "latent_dim": 12, "epochs": args.epochs, "batch_size": 32, "learning_rate": 3e-3}
+    settings = _checked_settings(registry.get("dense"), params, runs.data_settings("digits"), command="demo")
+    prepared = runs.prepare(settings)
+    folder = Path(args.out) if args.out else default_folder("demo")
+    metrics = _training(args, folder, args.epochs,
+                        lambda callbacks, log: runs.train(prepared, folder, force=args.force, callbacks=callbacks, log=log))
+    result = _trained(args, folder, metrics)
+    note(args, f"open {folder / REPORT} in a browser; the reconstructions are in {folder / PLOTS / 'reconstructions.png'}")
+    return result
+
+
+def _checked_settings(family_class, given: dict, data: dict, command: str = "train") -> dict:
+    """Settings from the options given, every value checked by the family's declaration."""
+    from aekit import runs
+
+    try:
+        settings = runs.new_settings(family_class.family, given, data, command=command)
+    except ParameterError as exc:
+        raise UsageError(exc.render(lambda name: _option(family_class, name))) from None
+    params = settings["params"]
+    for name in given:
+        for other, needed in family_class.params[name].requires.items():
+            if params[other] != needed:
+                raise UsageError(f"{_option(family_class, name)} needs {_option(family_class, other)} {needed} "
+                                 "(it has no effect otherwise)")
+    return settings
+
+
+def _option(family_class, name: str) -> str:
+    param = family_class.params.get(name)
+    return (param.option if param is not None else None) or name
+
+
+def _training(args, folder: Path, epochs: int, start):
+    """Run ``start(callbacks, log)`` with a progress bar; Ctrl-C says what was saved and how to go on."""
+    from aekit import training
+    from aekit.run_folder import MODEL
+
+    callbacks = [] if getattr(args, "quiet", False) else [training.progress_bar(epochs)]
+    try:
+        return start(callbacks, lambda message: note(args, message))
+    except KeyboardInterrupt:
+        saved = (f"the last completed epoch is saved in {folder / MODEL}" if (folder / MODEL).exists()
+                 else "no epoch was completed")
+        raise KeyboardInterrupt(f"; {saved}; continue with: aekit train --resume {folder}") from None
+
+
+def _trained(args, folder: Path, metrics: dict) -> dict:
+    from aekit.run_folder import MODEL, REPORT, RunFolder
+
+    plots = [str(p) for p in RunFolder(folder).plots()]
+    note(args, f"wrote {folder}/: settings.json, model.keras, history.csv, metrics.json, report.html and {len(plots)} plots")
+    return {"run": str(folder), "status": "complete", "metrics": metrics, "model": str(folder / MODEL),
+            "report": str(folder / REPORT), "plots": plots}
+
+
+def default_folder(family: str, root="runs") -> Path:
+    """``runs/<family>-<UTC time>``, with a counter if two runs start in the same second."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = Path(root) / f"{family}-{stamp}"
+    n = 2
+    while folder.exists():
+        folder = Path(root) / f"{family}-{stamp}-{n}"
+        n += 1
+    return folder
+
+
+# ---------------------------------------------------------------- using a model
+
+
+def _open(args):
+    """The estimator of a run folder or ``.keras`` file, once its outputs are known to be free."""
+    from aekit import runs
+    from aekit.files import final_path, refuse_existing
+
+    if getattr(args, "output", None):
+        refuse_existing(final_path(args.output), args.force)
+    if getattr(args, "plot", None):
+        refuse_existing(final_path(args.plot, (".png",), default_suffix=".png"), args.force)
+    return runs.open_model(args.model)
+
+
+def _samples(args, estimator, source, split="test"):
+    from aekit import runs
+
+    return runs.samples_for(estimator, args.model, source, split)
+
+
+def _write(args, array, what: str) -> str:
+    from aekit.files import write_array
+
+    path = write_array(args.output, array, force=args.force)
+    note(args, f"wrote {len(array)} {what} to {path}")
+    return str(path)
+
+
+def _plot(args, estimator, figure: str, *arrays, **kwargs) -> dict:
+    """Draw ``plots.<figure>(*arrays, path, image_shape=...)`` to ``--plot`` when it was given."""
+    if not getattr(args, "plot", None):
+        return {}
+    from aekit import plots
+
+    image_shape = _image_shape(estimator)
+    if image_shape is None:
+        raise UsageError("--plot draws images, but this model works on feature vectors; drop --plot")
+    return {"plot": str(getattr(plots, figure)(*arrays, args.plot, image_shape=image_shape, overwrite=args.force, **kwargs))}
+
+
+def _image_shape(estimator):
+    shape = tuple(estimator.input_shape_)
+    if len(shape) == 1:
+        side = int(round(shape[0] ** 0.5))
+        return (side, side) if side * side == shape[0] else None
+    return shape
+
+
+def evaluate(args) -> dict:
+    from aekit import runs
+    from aekit.run_folder import model_path
+
+    estimator = _open(args)
+    x = _samples(args, estimator, args.data, args.split)
+    return {"model": str(model_path(args.model)), "family": estimator.family, **runs.evaluate(estimator, x)}
+
+
+def encode(args) -> dict:
+    estimator = _open(args)
+    codes = estimator.encode(_samples(args, estimator, args.data, args.split))
+    return {"output": _write(args, codes, "codes"), "samples": len(codes), "code_shape": list(codes.shape[1:])}
+
+
+def reconstruct(args) -> dict:
+    from aekit import evaluation
+
+    estimator = _open(args)
+    x = _samples(args, estimator, args.data, args.split)
+    x_hat = estimator.reconstruct(x)
+    plot = _plot(args, estimator, "plot_reconstructions", x, x_hat)
+    result = {"output": _write(args, x_hat, "reconstructions"), "samples": len(x_hat),
+              "mse": float(evaluation.reconstruction_error(x, x_hat, "mse").mean())}
+    return {**result, **plot}
+
+
+def denoise(args) -> dict:
+    from aekit import evaluation
+
+    if args.noise_level is not None and args.add_noise is None:
+        raise UsageError("--noise-level needs --add-noise KIND (without it the data is taken as already noisy)")
+    estimator = _open(args)
+    clean = _samples(args, estimator, args.data, args.split)
+    noisy = clean
+    if args.add_noise:
+        from aekit.models.denoising import corrupt, noise_level
+
+        try:
+            noise_level(args.add_noise, args.noise_level)
+        except ValueError as exc:
+            raise UsageError(f"--noise-level: {exc}") from None
+        noisy = corrupt(clean, args.add_noise, args.noise_level, seed=args.seed)
+    denoised = estimator.denoise(noisy) if "denoise" in estimator.uses else estimator.reconstruct(noisy)
+    if args.add_noise:
+        plot = _plot(args, estimator, "plot_denoising", clean, noisy, denoised)
+    else:
+        plot = _plot(args, estimator, "plot_image_rows", [noisy, denoised], titles=["noisy input", "denoised"])
+    result = {"output": _write(args, denoised, "denoised samples"), "samples": len(denoised)}
+    if args.add_noise:
+        result["mse_noisy"] = float(evaluation.reconstruction_error(clean, noisy, "mse").mean())
+        result["mse_denoised"] = float(evaluation.reconstruction_error(clean, denoised, "mse").mean())
+    return {**result, **plot}
+
+
+def generate(args) -> dict:
+    estimator = _open(args)
+    if "sample" not in estimator.uses:
+        raise UsageError(f"{args.model} holds a {estimator.family} autoencoder, which cannot generate; train a vae or conv_vae")
+    samples = estimator.sample(args.samples, seed=args.seed)
+    plot = _plot(args, estimator, "plot_samples", samples)
+    return {"output": _write(args, samples, "samples"), "samples": len(samples), **plot}
+
+
+def interpolate(args) -> dict:
+    estimator = _open(args)
+    x = _samples(args, estimator, args.data, args.split)
+    for index in (args.start, args.end):
+        if index >= len(x):
+            raise UsageError(f"sample index {index} is out of range: the data holds {len(x)} samples (0..{len(x) - 1})")
+    path = estimator.interpolate(x[args.start], x[args.end], steps=args.steps)
+    plot = _plot(args, estimator, "plot_interpolation", path, titles=[f"sample {args.start} to sample {args.end}"])
+    return {"output": _write(args, path, "interpolated samples"), "steps": args.steps, **plot}
+
+
+def anomaly(args) -> dict:
+    import numpy as np
+
+    from aekit.applications.anomaly import AnomalyDetector
+    from aekit.files import final_path, write_text
+
+    output = final_path(args.output)
+    if output.suffix.lower() != ".csv":
+        raise UsageError(f"{output}: anomaly scores are written as CSV; name the output *.csv")
+    estimator = _open(args)
+    if args.normal is None and not Path(args.model).is_dir():
+        raise UsageError(f"{args.model} is a model file, so --normal is needed (a run folder remembers its training data)")
+    normal = _samples(args, estimator, args.normal, "train")
+    new = _samples(args, estimator, args.data, args.split)
+    detector = AnomalyDetector(estimator, contamination=args.contamination, prefit=True).fit(normal)
+    scores = detector.anomaly_score(new)
+    flags = detector.predict(new) == -1
+    text = "index,score,anomaly\n" + "".join(f"{i},{score:.7g},{int(flag)}\n" for i, (score, flag) in enumerate(zip(scores, flags)))
+    write_text(output, text, force=args.force)
+    plot = {}
+    if args.plot:
+        from aekit import plots
+
+        plot = {"plot": str(plots.plot_anomaly_scores(scores, detector.threshold_, args.plot, overwrite=args.force))}
+    note(args, f"wrote {len(scores)} scores to {output}: {int(flags.sum())} above the threshold {detector.threshold_:.4g}")
+    result = {"output": str(output), "samples": len(scores), "threshold": detector.threshold_, "anomalies": int(np.sum(flags))}
+    return {**result, **plot}
+
+
+def report(args) -> dict:
+    from aekit import report as reports
+
+    path = reports.write_report(args.run)
+    note(args, f"open {path} in a browser")
+    return {"report": str(path)}

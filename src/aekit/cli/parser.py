@@ -1,0 +1,273 @@
+"""The ``aekit`` command line's arguments: commands, their options, help and examples.
+
+A family's options come from its declaration (:mod:`aekit.params`): ``aekit train FAMILY`` adds
+exactly that family's parameters, each with its flag, type, default and help, so the command line
+cannot drift from the Python API. Only the family named on the command line is looked up, so
+``aekit --help`` imports nothing heavy (no Keras, no scikit-learn).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from aekit.params import Flag, Integer, Optional
+
+PROG = "aekit"
+BACKENDS = ("jax", "tensorflow", "torch")
+NOISE_KINDS = ("gaussian", "dropout", "gaussian_noise", "salt_and_pepper", "masking")
+#: the train command's own options, not a family's parameters
+DATA_OPTIONS = ("data", "test_size", "train_samples")
+OUTPUT_OPTIONS = ("out", "force")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as aekit's one-line ``aekit: error: ...`` and status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{PROG}: error: {message}; see '{self.prog} --help'\n")
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keep the examples' line breaks; show the defaults that say something."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def type_from(check, name: str):
+    """An argparse type that runs ``check(text)`` and reports its ``ValueError`` as argparse does."""
+
+    def parse(text):
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name
+    return parse
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"must be between 0 and 1 (exclusive), got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return Integer(1).parse(text)
+
+
+def non_negative_int(text: str) -> int:
+    return Integer(0).parse(text)
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"must be a finite number, 0 or more, got {text}")
+    return value
+
+
+def first_positionals(argv: list[str], n: int = 2) -> list[str]:
+    """The first ``n`` arguments that are not options: the command, and for ``train`` its family."""
+    found = []
+    for arg in argv:
+        if arg.startswith("-"):
+            if found:  # options after the command: the family must come right after it
+                break
+            continue
+        found.append(arg)
+        if len(found) == n:
+            break
+    return found
+
+
+def build_parser(family_class=None) -> argparse.ArgumentParser:
+    """The whole command line; with ``family_class``, ``train`` also takes that family's parameters."""
+    common = Parser(add_help=False)
+    common.add_argument("--backend", choices=BACKENDS, default=argparse.SUPPRESS,
+                        help="Keras backend (default: $KERAS_BACKEND, else jax)")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress or notes on standard error")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print the result as one JSON object on standard output")
+
+    parser = Parser(
+        prog=PROG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Autoencoders on Keras 3: train them into run folders, then encode, reconstruct, denoise, generate and score data with them.",
+        epilog="""examples:
+  aekit demo                                    # a small model on the built-in digits, with plots
+  aekit train dense --hidden 128,64 --latent 32 --data mnist --epochs 10 --out runs/mnist
+  aekit evaluate runs/mnist
+  aekit encode runs/mnist --data mnist -o codes.npy
+  aekit train vae --latent 2 --data digits --out runs/vae && aekit generate runs/vae -n 16 -o new.npy
+  aekit train --resume runs/mnist               # continue after Ctrl-C or a crash
+
+Run 'aekit COMMAND --help' for a command's options and examples.""",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.required = True
+
+    def command(name, help, examples):
+        return commands.add_parser(
+            name, parents=[common], help=help, description=help[0].upper() + help[1:] + ".",
+            epilog="examples:\n" + examples, formatter_class=Formatter,
+        )
+
+    _add_train(command, family_class)
+
+    def model_command(name, help, examples, data=True):
+        sub = command(name, help, examples)
+        sub.add_argument("model", metavar="RUN_OR_MODEL", help="a run folder or a .keras file written by aekit")
+        if data:
+            sub.add_argument("--data", help="data set name or file (default: the run's own data)")
+            sub.add_argument("--split", choices=("test", "train", "all"), default="test",
+                             help="which part of a built-in or run data set to use (files are used whole)")
+        return sub
+
+    def output(sub, what="results", required=True):
+        sub.add_argument("-o", "--output", required=required, metavar="FILE", help=f"write the {what} to FILE (.npy or .csv)")
+        sub.add_argument("--force", action="store_true", help="replace existing output files")
+
+    def plot(sub, what):
+        sub.add_argument("--plot", metavar="PNG", help=f"also draw {what} (.png is added to a name without one)")
+
+    level = type_from(non_negative_float, "level")
+    model_command(
+        "evaluate", "score a model's reconstructions (MSE, cross-entropy, PSNR, SSIM)",
+        "  aekit evaluate runs/digits                 # on the run's test split\n"
+        "  aekit evaluate model.keras --data new_samples.npy --json",
+    )
+    output(model_command(
+        "encode", "write the code (latent representation) of each sample",
+        "  aekit encode runs/digits -o codes.npy\n  aekit encode runs/digits --data samples.csv -o codes.csv",
+    ), what="codes, one row per sample")
+    recon = model_command("reconstruct", "write each sample as the model reproduces it",
+                          "  aekit reconstruct runs/digits -o recon.npy --plot recon.png")
+    output(recon, what="reconstructions")
+    plot(recon, "originals over reconstructions")
+    denoise = model_command(
+        "denoise", "clean noisy samples with a (denoising) autoencoder",
+        "  aekit denoise runs/denoise --data noisy.npy -o clean.npy\n"
+        "  aekit denoise runs/denoise --add-noise gaussian --noise-level 0.5 -o clean.npy --plot rows.png",
+    )
+    output(denoise, what="denoised samples")
+    denoise.add_argument("--add-noise", choices=NOISE_KINDS, help="corrupt the (clean) data first, to see the model undo it")
+    denoise.add_argument("--noise-level", type=level, help="level of --add-noise")
+    denoise.add_argument("--seed", type=type_from(non_negative_int, "seed"), default=0, help="seed of --add-noise")
+    plot(denoise, "noisy, denoised and original rows")
+    generate = model_command("generate", "draw new samples from a variational model's prior",
+                             "  aekit generate runs/vae -n 16 -o samples.npy --plot samples.png", data=False)
+    generate.add_argument("-n", "--samples", type=type_from(positive_int, "count"), default=16, help="how many samples")
+    generate.add_argument("--seed", type=type_from(non_negative_int, "seed"), default=0)
+    output(generate, what="samples")
+    plot(generate, "the samples")
+    interp = model_command("interpolate", "decode evenly spaced codes between two samples",
+                           "  aekit interpolate runs/vae --from 0 --to 1 --steps 9 -o path.npy --plot path.png")
+    interp.add_argument("--from", dest="start", type=type_from(non_negative_int, "index"), default=0, metavar="I",
+                        help="index of the first sample")
+    interp.add_argument("--to", dest="end", type=type_from(non_negative_int, "index"), default=1, metavar="J",
+                        help="index of the second sample")
+    interp.add_argument("--steps", type=type_from(positive_int, "steps"), default=7)
+    output(interp, what="decoded path")
+    plot(interp, "the path")
+    anomaly = model_command(
+        "anomaly", "flag samples the model reconstructs worse than normal data",
+        "  aekit anomaly runs/normal --normal normal.npy --data new.npy -o scores.csv\n"
+        "  aekit anomaly runs/digits --contamination 0.05 -o scores.csv   # threshold from the run's training data",
+    )
+    anomaly.add_argument("--normal", help="normal data that sets the threshold (default: the run's training data)")
+    anomaly.add_argument("--contamination", type=type_from(fraction, "fraction"), default=0.01,
+                         help="share of the normal data that falls above the threshold")
+    output(anomaly, what="scores and flags (CSV: index,score,anomaly)")
+    plot(anomaly, "the histogram of scores with the threshold")
+
+    report = command("report", "rebuild a run folder's report.html", "  aekit report runs/digits")
+    report.add_argument("run", metavar="RUN", help="a run folder written by 'aekit train'")
+    demo = command("demo", "train a small autoencoder on the built-in digits and write its run folder",
+                   "  aekit demo\n  aekit demo --out my-demo --epochs 30")
+    demo.add_argument("--out", metavar="FOLDER", help="run folder to write (default: a new runs/demo-<UTC time>)")
+    demo.add_argument("--epochs", type=type_from(positive_int, "epochs"), default=30)
+    demo.add_argument("--force", action="store_true", help="replace the run already in --out (only aekit's files)")
+    return parser
+
+
+def _add_train(command, family_class) -> None:
+    from aekit import registry
+
+    examples = """  aekit train dense --data digits --hidden 64 --latent 16 --epochs 20 --out runs/digits
+  aekit train conv --filters 16,8,8 --data mnist --out runs/conv
+  aekit train sparse --sparsity kl --sparsity-target 0.05 --sparsity-weight 5e-3 --out runs/sparse
+  aekit train denoising --noise gaussian --noise-level 0.5 --out runs/denoise
+  aekit train vae --latent 2 --beta 1 --data my_images/ --out runs/vae
+  aekit train --resume runs/digits              # continue an interrupted run
+
+"""
+    if family_class is None:
+        examples += ("families (run 'aekit train FAMILY --help' for a family's options):\n  "
+                     + ", ".join(registry.names()) + "\n\n")
+    examples += ("The run folder holds settings.json, model.keras (rewritten after every epoch), history.csv,\n"
+                 "metrics.json, plots/*.png and report.html.")
+    train = command("train", "train an autoencoder and write a run folder", examples)
+    train.add_argument("family", nargs="?", metavar="FAMILY", help="model family: " + ", ".join(registry.names()))
+    data = train.add_argument_group("data")
+    data.add_argument("--data", help="built-in data set (digits, mnist, fashion_mnist) or a .npy/.npz/.csv file or image folder (default: digits)")
+    data.add_argument("--test-size", type=type_from(fraction, "fraction"),
+                      help="fraction of a file's samples held out for validation and test (default: 0.1)")
+    data.add_argument("--train-samples", type=type_from(positive_int, "count"), help="train on the first N training samples only")
+    if family_class is not None:
+        add_family_options(train, family_class)
+    out = train.add_argument_group("output")
+    out.add_argument("--out", metavar="FOLDER", help="run folder to write (default: runs/<family>-<time>)")
+    out.add_argument("--force", action="store_true", default=None,
+                     help="replace the run already in --out (only files aekit wrote there are removed)")
+    out.add_argument("--resume", metavar="FOLDER", help="continue the run in FOLDER from its last completed epoch")
+
+
+def add_family_options(parser, family_class) -> None:
+    """One option per declared parameter of ``family_class`` (its model group, then the training group)."""
+    groups = {
+        "model": parser.add_argument_group(f"{family_class.family} model (defaults: the family's)"),
+        "training": parser.add_argument_group("training"),
+    }
+    for param in family_class.params.values():
+        if param.option is None:
+            continue
+        group = groups[param.group]
+        kind = param.kind
+        default = f" (default: {_shown(param.default)})"
+        if isinstance(kind, Flag):
+            group.add_argument(param.option, dest=param.name, action=argparse.BooleanOptionalAction, default=None,
+                               help=param.help + default)
+            continue
+        inner = kind.kind if isinstance(kind, Optional) else kind
+        choices = getattr(inner, "options", None)
+        group.add_argument(
+            param.option, dest=param.name, default=None, choices=choices,
+            type=None if choices else type_from(kind.parse, param.name),
+            metavar=None if choices else inner.metavar, help=param.help + default,
+        )
+
+
+def _shown(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "none"
+    return "unset" if value is None else str(value)
+
+
+def _version() -> str:
+    from aekit._version import version
+
+    return version()

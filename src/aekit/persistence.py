@@ -1,0 +1,134 @@
+"""Model files: save, load, checkpoint — one ``.keras`` file holds everything a model is.
+
+A model file is the Keras archive of the whole autoencoder (weights, optimizer state; loaded in
+Keras' safe mode, so nothing is unpickled) plus one entry, ``aekit.json``: the format version,
+the family and its parameters, the sample shape, the training history, learned attributes and
+the random-generator state. With the optimizer and random state inside, every saved model is also
+a checkpoint that training resumes from exactly; :func:`save` writes it once, atomically, through
+:func:`aekit.files.replacing`. :func:`load` validates ``aekit.json`` field by field, so a damaged,
+foreign or newer file gets one line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from aekit import registry
+from aekit._schema import check_format, field, numbers_list, parse_json
+from aekit._version import version
+from aekit.errors import AekitError, ModelFileError
+from aekit.files import jsonable, replacing
+
+#: the archive entry aekit adds to Keras' own
+METADATA_NAME = "aekit.json"
+#: version of ``aekit.json``'s layout; a file with a higher one is refused with "upgrade aekit"
+FORMAT_VERSION = 1
+_LEGACY_RNG_NAME = "aekit_rng.json"  # the random state's own entry in files from before format 1
+
+
+def save(estimator, path, *, overwrite: bool = True) -> Path:
+    """Write fitted ``estimator`` to ``path`` (``.keras``) atomically; return the path."""
+    import keras
+
+    estimator._check_fitted()
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path}: model files must end in .keras")
+    state = estimator._state()
+    document = {
+        "format_version": FORMAT_VERSION,
+        "aekit_version": version(),
+        "family": estimator.family,
+        "class": type(estimator).__name__,
+        "params": {name: getattr(estimator, name) for name in estimator.params},
+        "input_shape": list(estimator.input_shape_),
+        "history": state.get("history", {}),
+        "attributes": state.get("attributes", {}),
+        "rng_state": [np.asarray(v).tolist() for v in state["rng_variables"]],
+    }
+    from aekit.training import no_tensorflow_import
+
+    with replacing(path, force=overwrite) as tmp:
+        with no_tensorflow_import():
+            keras.saving.save_model(estimator.model_, tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(METADATA_NAME, json.dumps(document, default=jsonable))
+    return path
+
+
+def load(path):
+    """The estimator saved in ``path``, ready to use or to resume training (``fit(..., resume=True)``)."""
+    import keras
+
+    path = Path(path)
+    document, legacy_rng = read_metadata(path)
+    cls = _family_class(document, path)
+    params = {}
+    declared = cls.params
+    for name, value in field(document, "params", dict, str(path), ModelFileError).items():
+        if name not in declared:
+            raise ModelFileError(f"{path}: parameter {name!r} is unknown to the {cls.family} family of aekit {version()}; upgrade aekit to load this file")
+        try:
+            params[name] = declared[name].check(value)
+        except AekitError as exc:
+            raise ModelFileError(f"{path}: field 'params.{name}': {exc}") from None
+    estimator = cls(**params)
+    import aekit.layers  # noqa: F401  (registers aekit's layers for Keras' safe-mode loading)
+    from aekit.training import no_tensorflow_import
+
+    try:
+        with no_tensorflow_import():
+            model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as exc:  # Keras reports damage in many ways; they all mean the same to a user
+        first_line = (str(exc).splitlines() or [""])[0][:200]
+        raise ModelFileError(f"{path}: Keras could not load the model ({exc.__class__.__name__}: {first_line}); the file may be damaged") from None
+    where = f"{path} ({METADATA_NAME})"
+    shape = field(document, "input_shape", list, where, ModelFileError)
+    if not shape or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
+        raise ModelFileError(f"{where}: field 'input_shape' must be a list of positive whole numbers")
+    history = {
+        key: numbers_list(values, f"history.{key}", where, ModelFileError)
+        for key, values in field(document, "history", dict, where, ModelFileError, optional=True, default={}).items()
+    }
+    attributes = field(document, "attributes", dict, where, ModelFileError, optional=True, default={})
+    rng_state = field(document, "rng_state", list, where, ModelFileError, optional=True, default=legacy_rng)
+    try:
+        estimator._restore(model, tuple(shape), history, attributes, rng_state)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: the model does not match its {cls.family} settings ({exc.__class__.__name__}: {exc}); the file is damaged") from None
+    return estimator
+
+
+def read_metadata(path) -> tuple[dict, list | None]:
+    """``(aekit.json as a dict, legacy random state or None)`` of a model file, checked to be aekit's."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if METADATA_NAME not in names:
+                raise ModelFileError(f"{path}: a Keras file not written by aekit (no {METADATA_NAME}); load it with keras.saving.load_model")
+            raw = archive.read(METADATA_NAME)
+            legacy = archive.read(_LEGACY_RNG_NAME) if _LEGACY_RNG_NAME in names else None
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ModelFileError(f"{path}: not a readable .keras model file ({exc.__class__.__name__}); it may be truncated or corrupt") from None
+    where = f"{path} ({METADATA_NAME})"
+    document = parse_json(raw, where, ModelFileError)
+    check_format(document, where, ModelFileError, FORMAT_VERSION)
+    legacy_rng = parse_json(b'{"s": ' + legacy + b"}", where, ModelFileError)["s"] if legacy else None
+    return document, legacy_rng
+
+
+def _family_class(document: dict, path: Path):
+    family = field(document, "family", str, f"{path} ({METADATA_NAME})", ModelFileError)
+    try:
+        return registry.get(family)
+    except AekitError as exc:
+        raise ModelFileError(f"{path}: {exc}; is the file from a newer aekit or a plug-in that is not installed?") from None

@@ -1,0 +1,311 @@
+"""A run folder's files: their names, how each is written and how each is read back.
+
+A run folder holds ``settings.json`` (every setting, the versions and the run's status),
+``model.keras`` (the model and checkpoint), ``history.csv``, ``metrics.json``, ``plots/*.png`` and
+``report.html``. Every one is written through :mod:`aekit.files` (atomically) and then recorded in
+the folder's manifest, ``.aekit-files.json`` (name, size and modification time of each file aekit
+wrote). ``--force`` removes only files the manifest proves aekit wrote and that are unchanged since;
+anything else in the folder is the user's and stays. Readers validate what they read and say which
+file and field is wrong. This module knows files, not training (that is :mod:`aekit.runs`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import socket
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aekit._schema import check_format, field, parse_json
+from aekit._version import version
+from aekit.errors import RunError
+from aekit.files import remove_leftovers, write_json, write_text
+
+SETTINGS = "settings.json"
+MODEL = "model.keras"
+HISTORY = "history.csv"
+METRICS = "metrics.json"
+REPORT = "report.html"
+PLOTS = "plots"
+MANIFEST = ".aekit-files.json"
+PENDING = "pending"
+LOCK = ".aekit-lock"
+#: version of settings.json's layout; a newer one is refused with "upgrade aekit"
+SETTINGS_FORMAT = 1
+STATUSES = ("running", "interrupted", "diverged", "failed", "complete")
+
+
+class RunFolder:
+    """The files of one run folder at ``path``."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __repr__(self):
+        return f"RunFolder({str(self.path)!r})"
+
+    def __truediv__(self, name) -> Path:
+        return self.path / name
+
+    # ---------------------------------------------------------------- creating and locking
+
+    def create(self, force: bool = False) -> "RunFolder":
+        """Make the folder ready for a new run: create it, or with ``force`` remove aekit's files from it.
+
+        A folder holding anything is refused without ``force``; with it, only files the manifest
+        proves aekit wrote (and nobody changed since) are removed.
+        """
+        if self.path.exists() and not self.path.is_dir():
+            raise RunError(f"{self.path} is a file, not a folder; choose another --out")
+        if self.path.is_dir() and any(self.path.iterdir()):
+            if not force:
+                hint = f", or continue it with: aekit train --resume {self.path}" if (self / SETTINGS).exists() else ""
+                raise RunError(f"{self.path} already exists and is not empty; choose another --out or add --force to replace its run{hint}")
+            self.remove_own_files()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"{self.path}: cannot create the run folder ({(exc.strerror or str(exc)).lower()}); choose another --out") from None
+        return self
+
+    def remove_own_files(self) -> list[str]:
+        """Remove the files aekit wrote here (per the manifest, unchanged since); return their names."""
+        remove_leftovers(self.path)
+        remove_leftovers(self / PLOTS)
+        manifest = self._manifest()
+        changed = [name for name in manifest if not self._owned(name, manifest)]
+        if changed:
+            raise RunError(f"{self / changed[0]} was changed after aekit wrote it; move it out of {self.path} (or delete it) before --force replaces the run")
+        removed = []
+        for name in manifest:
+            if (self / name).is_file():
+                (self / name).unlink()
+                removed.append(name)
+        if (self / PLOTS).is_dir() and not any((self / PLOTS).iterdir()):
+            (self / PLOTS).rmdir()
+        (self / MANIFEST).unlink(missing_ok=True)
+        return removed
+
+    def lock(self) -> "RunLock":
+        """The folder's lock (a context manager): one aekit process at a time trains in it."""
+        return RunLock(self)
+
+    # ---------------------------------------------------------------- writing aekit's files
+
+    @contextlib.contextmanager
+    def writing(self, *names: str):
+        """Yield the paths of aekit's files ``names`` to (re)write, each recorded in the manifest.
+
+        A file at one of those names that aekit did not write is refused. The names are recorded
+        as pending before the block and with their size and time after it, so a kill in between
+        still leaves them provably aekit's.
+        """
+        manifest = self._manifest()
+        for name in names:
+            if not self._owned(name, manifest):
+                raise RunError(f"{self / name} is not a file aekit wrote; move it out of {self.path} and run again")
+        write_json(self / MANIFEST, {**manifest, **{name: PENDING for name in names}}, force=True)
+        yield [self / name for name in names]
+        manifest = self._manifest()
+        for name in names:
+            if (self / name).exists():
+                manifest[name] = _mark(self / name)
+            else:  # not written after all
+                manifest.pop(name, None)
+        write_json(self / MANIFEST, manifest, force=True)
+
+    def own(self, name: str) -> bool:
+        """Whether ``name`` is free or a file aekit wrote here, unchanged since (so aekit may replace it)."""
+        return self._owned(name, self._manifest())
+
+    def _owned(self, name: str, manifest: dict) -> bool:
+        path = self / name
+        return not path.exists() or manifest.get(name) in (PENDING, _mark(path))
+
+    def write_settings(self, settings: dict) -> dict:
+        settings = {"format_version": SETTINGS_FORMAT, "aekit_version": version(), **settings, "updated": now()}
+        with self.writing(SETTINGS) as (path,):
+            write_json(path, settings, force=True)
+        return settings
+
+    def set_status(self, settings: dict, status: str, **extra) -> dict:
+        return self.write_settings({**settings, "status": status, **extra})
+
+    def write_metrics(self, metrics: dict) -> Path:
+        with self.writing(METRICS) as (path,):
+            return write_json(path, metrics, force=True)
+
+    def write_history(self, history: dict) -> Path:
+        with self.writing(HISTORY) as (path,):
+            return write_text(path, history_csv(history), force=True)
+
+    def write_checkpoint(self, estimator) -> None:
+        """The model of the epoch just completed, then its history: the history never runs ahead of the model."""
+        with self.writing(MODEL, HISTORY) as (model, history):
+            estimator.save(model)
+            write_text(history, history_csv(estimator.history_), force=True)
+
+    # ---------------------------------------------------------------- reading back
+
+    def read_settings(self) -> dict:
+        """settings.json, validated: a damaged, foreign or newer file gets one line naming the field."""
+        path = self / SETTINGS
+        if not self.path.is_dir():
+            raise RunError(f"{self.path}: no such run folder; pass a folder written by 'aekit train'")
+        if not path.is_file():
+            raise RunError(f"{self.path}: not a run folder (no {SETTINGS}); pass a folder written by 'aekit train'")
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise RunError(f"{path}: cannot read it ({(exc.strerror or str(exc)).lower()})") from None
+        settings = parse_json(text, str(path), RunError)
+        check_format(settings, str(path), RunError, SETTINGS_FORMAT)
+        field(settings, "family", str, str(path), RunError)
+        field(settings, "params", dict, str(path), RunError)
+        data = field(settings, "data", dict, str(path), RunError)
+        field(data, "source", str, f"{path} (data)", RunError)
+        status = field(settings, "status", str, str(path), RunError, optional=True, default="running")
+        if status not in STATUSES:
+            raise RunError(f"{path}: field 'status' must be one of {', '.join(STATUSES)}, got {status!r}")
+        return settings
+
+    def read_history(self) -> dict[str, list[float]]:
+        """history.csv as ``{metric: [per-epoch values]}`` ({} when absent); a damaged row is named."""
+        path = self / HISTORY
+        if not path.exists():
+            return {}
+        try:
+            with open(path, newline="") as f:
+                rows = list(csv.reader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise RunError(f"{path}: unreadable ({exc.__class__.__name__}); delete it, 'aekit train --resume' rewrites it") from None
+        if not rows:
+            return {}
+        header, body = rows[0], rows[1:]
+        history = {key: [] for key in header[1:]}
+        for line, row in enumerate(body, start=2):
+            if len(row) != len(header):
+                raise RunError(f"{path}: line {line} has {len(row)} fields, the header {len(header)}; delete the file, 'aekit train --resume' rewrites it")
+            try:
+                for key, value in zip(header[1:], row[1:]):
+                    history[key].append(float(value))
+            except ValueError:
+                raise RunError(f"{path}: line {line} holds a value that is not a number; delete the file, 'aekit train --resume' rewrites it") from None
+        return history
+
+    def read_metrics(self) -> dict:
+        """metrics.json ({} when the run has not finished)."""
+        path = self / METRICS
+        if not path.exists():
+            return {}
+        return parse_json(path.read_bytes(), str(path), RunError)
+
+    def plots(self) -> list[Path]:
+        return sorted((self / PLOTS).glob("*.png")) if (self / PLOTS).is_dir() else []
+
+    def _manifest(self) -> dict:
+        path = self / MANIFEST
+        if not path.exists():
+            return {}
+        manifest = parse_json(path.read_bytes(), str(path), RunError)
+        return {name: mark for name, mark in manifest.items() if isinstance(mark, list) or mark == PENDING}
+
+
+class RunLock:
+    """A lock file (``.aekit-lock``: host, pid, start time) that keeps a second aekit process out.
+
+    A lock left by a process that no longer runs on this host is stale and taken over; a lock from
+    another host is refused with its holder named, since a remote pid cannot be checked.
+    """
+
+    def __init__(self, folder: RunFolder):
+        self.folder = folder
+        self.path = folder / LOCK
+
+    def __enter__(self):
+        holder = {"host": socket.gethostname(), "pid": os.getpid(), "since": now()}
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if not self._stale():
+                    raise RunError(f"{self.folder.path} is in use by {self._describe()}; wait for it to finish "
+                                   f"(or, if it is gone, delete {self.path})") from None
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(holder, f)
+            # holding the lock, any temporary file here is a leftover of a killed process
+            remove_leftovers(self.folder.path)
+            remove_leftovers(self.folder / PLOTS)
+            return self
+        raise RunError(f"{self.folder.path}: could not take the lock {self.path}; try again")
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
+        return False
+
+    def _holder(self) -> dict:
+        try:
+            holder = json.loads(self.path.read_text())
+            return holder if isinstance(holder, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _stale(self) -> bool:
+        holder = self._holder()
+        if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+            # unreadable (a kill while it was written) and old, or another machine's: only age can tell
+            return not holder and time.time() - self.path.stat().st_mtime > 60
+        try:
+            os.kill(holder["pid"], 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def _describe(self) -> str:
+        holder = self._holder()
+        if not holder:
+            return "another aekit process"
+        return f"aekit process {holder.get('pid')} on {holder.get('host')} (since {holder.get('since')})"
+
+
+def model_path(run_or_model) -> Path:
+    """The model file of a run folder, or the ``.keras`` file itself."""
+    path = Path(run_or_model)
+    if path.is_dir():
+        if not (path / MODEL).is_file():
+            raise RunError(f"{path}: no {MODEL} in this folder; pass a run folder written by 'aekit train' or a .keras file")
+        return path / MODEL
+    if not path.exists():
+        raise RunError(f"{path}: no such run folder or model file")
+    if path.suffix != ".keras":
+        raise RunError(f"{path}: not a model; pass a run folder or a .keras file written by aekit")
+    return path
+
+
+def history_csv(history: dict) -> str:
+    """``history`` as CSV: a header ``epoch,loss,val_loss,...`` and one row per completed epoch."""
+    keys = sorted(history, key=lambda k: (k.startswith("val_"), k))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for i in range(len(history.get("loss", []))):
+        writer.writerow([i + 1, *(repr(float(history[k][i])) for k in keys)])
+    return out.getvalue()
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _mark(path: Path) -> list:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
