@@ -47,6 +47,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         else:
             self.autoencoder_ = clone(self.autoencoder if self.autoencoder is not None else _default_autoencoder())
             self.autoencoder_.fit(X)
+        self.n_features_in_ = self.autoencoder_.n_features_in_
         self.train_scores_ = self.anomaly_score(X)
         self.threshold_ = float(np.percentile(self.train_scores_, percentile))
         self.offset_ = -self.threshold_

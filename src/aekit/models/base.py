@@ -278,6 +278,8 @@ class Autoencoder(BaseEstimator):
         X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite=True, ensure_min_features=1,
                         input_name="X")
         if not fitting and tuple(X.shape[1:]) != self.input_shape_:
+            if X.ndim == 2 and len(self.input_shape_) == 1:  # scikit-learn's wording for tables
+                raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.input_shape_[0]} features as input")
             raise ValueError(f"samples have shape {tuple(X.shape[1:])}, but the model was fitted on {self.input_shape_}")
         return X
 

@@ -59,13 +59,17 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
         self.validate_params()
         X = self._check_input(X, fitting=True)
         if y is None:
-            raise ValueError("a stacked autoencoder is a classifier: fit(X, y) needs the labels y")
-        y = np.asarray(y)
+            raise ValueError("StackedAutoencoder requires y to be passed, but the target y is None: fit(X, y) needs the labels")
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import column_or_1d
+
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
         if y.shape != (len(X),):
             raise ValueError(f"y must hold one label per sample, shape ({len(X)},), got {y.shape}")
         self.classes_, targets = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError("y holds a single class; a classifier needs at least two")
+            raise ValueError("y holds 1 class; a classifier needs at least two")
         hidden_layers = check_sizes("hidden layer sizes", self.hidden_layers)
         validation = None
         if validation_data is not None:
@@ -151,7 +155,8 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
 
     def predict(self, X, batch_size: int = 4096) -> np.ndarray:
         """The most probable class of each sample."""
-        return self.classes_[np.argmax(self.predict_proba(X, batch_size), axis=1)]
+        probabilities = self.predict_proba(X, batch_size)
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
     def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
         """Samples passed through the fine-tuned encoders and the pretrained decoders."""
