@@ -6,7 +6,8 @@ writes a ``keras.json`` naming tensorflow when there is none. ``pip install aeki
 and jax but not TensorFlow, so a plain ``import keras`` would end in ``ModuleNotFoundError``.
 
 ``aekit-backend-hook.pth``, installed beside this module, imports it at interpreter start-up
-and calls :func:`install`, which only puts a finder at the front of ``sys.meta_path``. The finder
+and calls :func:`startup` (Python 3.15+ reads ``aekit-backend-hook.start`` instead, PEP 829),
+which only puts a finder at the front of ``sys.meta_path``. The finder
 never finds anything; it looks at the first import of ``keras`` (before Keras reads its
 configuration) and records what Keras is about to see. If Keras would choose tensorflow from
 its own default or from ``keras.json`` while no ``KERAS_BACKEND`` is set, and TensorFlow is not
@@ -112,6 +113,11 @@ class KerasImportWatcher:
     @classmethod
     def invalidate_caches(cls):
         pass
+
+
+def startup():
+    """The start-up entry point (``aekit-backend-hook.pth``, ``aekit-backend-hook.start``)."""
+    install(startup=True)
 
 
 def install(startup=False):
