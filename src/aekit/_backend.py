@@ -18,13 +18,11 @@ import os
 import platform
 import sys
 
+# Shipped beside the package as a top-level module, so that the start-up hook never imports aekit.
+import _aekit_backend_hook as _hook
+
 DEFAULT_BACKEND = "jax"
 BACKEND_MODULES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
-
-try:
-    import _aekit_backend_hook as _hook
-except ImportError:  # aekit's source on sys.path without the top-level hook module
-    _hook = None
 
 _state = {
     "set_by_aekit": False,  # use_default_backend() set KERAS_BACKEND=jax itself
@@ -39,10 +37,8 @@ def use_default_backend():
     # Quiet TensorFlow's C++ start-up chatter when it is the backend or imported by a user.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "keras" in sys.modules:
-        if _hook is None or not _hook.keras_imports:
-            env = os.environ.get("KERAS_BACKEND") or None
-            path = _config_path()
-            _state["keras_first"] = {"env": env, "config_path": path, "config_backend": _config_backend(path), "applied": False}
+        if not _hook.keras_imports:  # Keras came first, with no start-up hook watching
+            _state["keras_first"] = _what_keras_sees()
         info = backend_origin()
         if info["backend"] != DEFAULT_BACKEND and not info["explicit"]:
             _note_once(info)
@@ -50,26 +46,14 @@ def use_default_backend():
     if not os.environ.get("KERAS_BACKEND"):
         os.environ["KERAS_BACKEND"] = DEFAULT_BACKEND
         _state["set_by_aekit"] = True
-    if _hook is not None:
-        _hook.install()  # records what Keras sees at its import, for backend_origin()
+    _hook.install()  # records what Keras sees at its import, for backend_origin()
     return os.environ["KERAS_BACKEND"]
 
 
-def _config_path():
-    return _hook.keras_config_path() if _hook is not None else os.path.join(
-        os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras"), "keras.json")
-
-
-def _config_backend(path):
-    if _hook is not None:
-        return _hook.keras_config_backend(path)
-    import json
-
-    try:
-        with open(path) as f:
-            return json.load(f).get("backend", "tensorflow")
-    except (OSError, ValueError, AttributeError):
-        return None
+def _what_keras_sees():
+    path = _hook.keras_config_path()
+    return {"env": os.environ.get("KERAS_BACKEND") or None, "config_path": path,
+            "config_backend": _hook.keras_config_backend(path), "applied": False}
 
 
 def _short(path):
@@ -79,9 +63,7 @@ def _short(path):
 
 def _first_keras_import():
     """What Keras saw at its first import in this process (None if it was never imported)."""
-    if _hook is not None and _hook.keras_imports:
-        return _hook.keras_imports[0]
-    return _state["keras_first"]
+    return _hook.keras_imports[0] if _hook.keras_imports else _state["keras_first"]
 
 
 def backend_origin():
@@ -93,10 +75,7 @@ def backend_origin():
     import keras
 
     backend = keras.config.backend()
-    seen = _first_keras_import() or {
-        "env": os.environ.get("KERAS_BACKEND") or None, "config_path": _config_path(),
-        "config_backend": _config_backend(_config_path()), "applied": False,
-    }
+    seen = _first_keras_import() or _what_keras_sees()
     path = seen["config_path"]
     first = seen["env"] or seen["config_backend"] or "tensorflow"
     if seen["applied"] and backend == DEFAULT_BACKEND:
@@ -108,7 +87,7 @@ def backend_origin():
     if seen["env"]:
         if _state["set_by_aekit"] and seen["env"] == DEFAULT_BACKEND:
             return {"backend": backend, "origin": f"aekit default ({DEFAULT_BACKEND})", "explicit": False}
-        if _hook is not None and _hook.from_startup and _hook.env_at_startup != seen["env"]:
+        if _hook.from_startup and _hook.env_at_startup != seen["env"]:
             origin = "KERAS_BACKEND set in this process (os.environ or aekit --backend)"
         else:
             origin = "KERAS_BACKEND environment variable"
@@ -120,11 +99,10 @@ def backend_origin():
 
 
 def _note_once(info):
-    # Remembered on the hook module when there is one, which outlives a re-import of aekit.
-    holder = _hook.__dict__ if _hook is not None else _state
-    if holder.get("aekit_noted"):
+    # Remembered on the hook module, which outlives a re-import of aekit: once per process.
+    if getattr(_hook, "aekit_noted", False):
         return
-    holder["aekit_noted"] = True
+    _hook.aekit_noted = True
     backend = info["backend"]
     print(
         f"aekit: Keras runs on {backend} (from {info['origin']}); aekit is fastest on {DEFAULT_BACKEND}.\n"
@@ -132,14 +110,6 @@ def _note_once(info):
         f"or KERAS_BACKEND={backend} to keep {backend} and silence this note.",
         file=sys.stderr,
     )
-
-
-def _installed(module):
-    if _hook is not None:
-        return _hook.is_installed(module)
-    from importlib.util import find_spec
-
-    return find_spec(module) is not None
 
 
 def _version(distribution, module=None):
@@ -182,9 +152,9 @@ def describe_backend() -> dict:
     import keras
 
     backend = info["backend"]
-    path = _config_path()
+    path = _hook.keras_config_path()
     hook = "not installed"
-    if _hook is not None and _hook.from_startup:
+    if _hook.from_startup:
         applied = any(seen["applied"] for seen in _hook.keras_imports)
         hook = "installed, set jax (TensorFlow not installed)" if applied else "installed, not needed"
     versions = {
@@ -207,9 +177,9 @@ def describe_backend() -> dict:
         "origin": info["origin"],
         "chosen_by_user": info["explicit"],
         "KERAS_BACKEND": os.environ.get("KERAS_BACKEND") or None,
-        "keras_json": f"{path} ({_config_backend(path)})" if os.path.exists(path) else f"{path} (absent)",
+        "keras_json": f"{path} ({_hook.keras_config_backend(path)})" if os.path.exists(path) else f"{path} (absent)",
         "startup_hook": hook,
-        "installed_backends": [name for name, module in BACKEND_MODULES.items() if _installed(module)],
+        "installed_backends": [name for name, module in BACKEND_MODULES.items() if _hook.is_installed(module)],
         "versions": versions,
         "devices": keras_devices or _devices(backend),
         "backend_devices": _devices(backend),
