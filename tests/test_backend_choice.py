@@ -44,14 +44,13 @@ else:  # as if aekit's .pth were not installed
 REPORT = """
 import json, os, numpy as np
 from aekit._backend import backend_origin
-if {fit}:
-    aekit.DenseAutoencoder(hidden_layers=(8,), latent_dim=2, epochs=1).fit(np.random.rand(32, 16).astype("float32"))
+for _ in range({fit}):  # tiny models, trained
     aekit.DenseAutoencoder(hidden_layers=(8,), latent_dim=2, epochs=1).fit(np.random.rand(32, 16).astype("float32"))
 print(json.dumps({{**backend_origin(), "tensorflow_imported": "tensorflow" in sys.modules}}))
 """
 
 
-def run(tmp_path, body, *, env=None, config=None, no_tensorflow=False, hook=True, fit=False, expect_ok=True):
+def run(tmp_path, body, *, env=None, config=None, no_tensorflow=False, hook=True, fit=0, expect_ok=True):
     """Run ``body`` in a fresh interpreter with an empty home; return (report dict or None, stderr)."""
     home = tmp_path / "home"
     (home / ".keras").mkdir(parents=True)
@@ -78,7 +77,7 @@ def test_without_the_hook_keras_first_fails_as_in_the_issue(tmp_path):
 
 
 def test_keras_first_without_tensorflow_runs_on_jax_and_trains(tmp_path):
-    report, stderr = run(tmp_path, "from keras import layers\nimport keras\nimport aekit\n", no_tensorflow=True, fit=True)
+    report, stderr = run(tmp_path, "from keras import layers\nimport keras\nimport aekit\n", no_tensorflow=True, fit=1)
     assert report == {"backend": "jax", "origin": "aekit start-up hook (TensorFlow not installed; no keras.json)", "explicit": False, "tensorflow_imported": False}
     assert NOTE not in stderr
     # Keras wrote its own default file (naming tensorflow, as always); aekit wrote nothing
@@ -95,7 +94,7 @@ def test_keras_first_on_tensorflow_by_keras_json_says_so_exactly_once(tmp_path):
         "for name in [m for m in sys.modules if m.split('.')[0] == 'aekit']: del sys.modules[name]\n"
         "import aekit\n"
     )
-    report, stderr = run(tmp_path, body, config=KERAS_JSON_TF, fit=True)
+    report, stderr = run(tmp_path, body, config=KERAS_JSON_TF, fit=2)  # the note is not per model either
     assert report["backend"] == "tensorflow"
     assert report["origin"] == "keras.json at ~/.keras/keras.json"
     assert not report["explicit"]
