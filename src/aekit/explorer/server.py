@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import threading
+import time
 import webbrowser
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -173,14 +174,15 @@ class Explorer:
         self._server.static = {address: (_static_file(name), kind) for address, (name, kind) in STATIC.items()}
         self.port = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}/"
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="aekit-explore", daemon=True)
         self._thread.start()
 
     def wait(self):
-        """Serve until Ctrl-C, then stop cleanly."""
+        """Serve until Ctrl-C (or a ``stop()`` from another thread), then stop cleanly."""
         try:
-            while self._thread.is_alive():
-                self._thread.join(0.5)
+            while not self._stopped.is_set():
+                time.sleep(0.2)  # a sleep, not a join: Ctrl-C during Thread.join can leave the thread looking dead
         except KeyboardInterrupt:
             print("aekit explore: stopped", flush=True)
         finally:
@@ -188,9 +190,11 @@ class Explorer:
 
     def stop(self):
         """Stop serving and free the port (again: nothing happens)."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self._server.shutdown()
+        self._thread.join()
         self._server.server_close()
 
     def __enter__(self):
