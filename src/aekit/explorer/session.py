@@ -159,10 +159,14 @@ class ExploreSession:
         return {"seed": seed, "image": self._png_mosaic(samples, n_cols=math.ceil(math.sqrt(n)))}
 
     def latent_grid(self, n: int, extent: float) -> dict:
-        """The decoded ``n x n`` grid over ``[-extent, extent]`` in the first two latent dimensions."""
+        """The decoded ``n x n`` grid over ``[-extent, extent]`` in the first two latent dimensions.
+
+        Laid out as the map is: the first dimension grows to the right, the second upwards.
+        """
         with self._lock:
-            grid = self.estimator.latent_grid(n=n, extent=extent)
-        return {"n": n, "extent": extent, "image": self._png_mosaic(grid.reshape(n * n, *grid.shape[2:]), n_cols=n)}
+            grid = self.estimator.latent_grid(n=n, extent=extent)  # grid[i, j]: z0 = axis[i], z1 = axis[j]
+        rows = np.swapaxes(grid, 0, 1)[::-1]
+        return {"n": n, "extent": extent, "image": self._png_mosaic(rows.reshape(n * n, *grid.shape[2:]), n_cols=n)}
 
     def anomalies(self, offset: int, count: int) -> dict:
         """Test samples ranked by reconstruction error, worst first: ``count`` of them from ``offset``."""
