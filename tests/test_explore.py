@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
+import aekit
 from aekit import cli
 from aekit.explorer import Explorer, ExploreError, explore, explore_run
 
@@ -149,6 +150,10 @@ def test_generation_and_latent_grid_for_a_variational_model(vae):
     assert pixels(get_json(vae, "/api/grid?n=5&extent=2.5")["image"]).shape == (5 * 9 - 1, 5 * 9 - 1)
     first, again = (get_json(vae, "/api/generate?n=4&seed=7")["image"] for _ in range(2))
     assert first == again != get_json(vae, "/api/generate?n=4&seed=8")["image"]
+    grid = pixels(get_json(vae, "/api/grid?n=3&extent=1")["image"])
+    for (x, y), (row, col) in {(-1, 1): (0, 0), (1, 1): (0, 2), (-1, -1): (2, 0)}.items():  # laid out as the map
+        tile = grid[row * 9 : row * 9 + 8, col * 9 : col * 9 + 8]
+        np.testing.assert_array_equal(tile, pixels(vae.session.decode_point(x, y)["image"]))
 
 
 def test_anomalies_ranked_worst_first(vae):
@@ -269,8 +274,7 @@ def test_blocking_explore_prints_its_address_and_stops_on_ctrl_c(vae, capsys):
         _thread.interrupt_main()
 
     threading.Thread(target=press_ctrl_c_once_serving, daemon=True).start()
-    estimator = vae.session.estimator
-    explorer = explore(estimator, vae.session.x, port=port, open_browser=False, block=True)
+    explorer = aekit.explore(vae.session.estimator, vae.session.x, port=port, open_browser=False, block=True)
     assert capsys.readouterr().out.splitlines() == [f"aekit explore: http://127.0.0.1:{port}/  (Ctrl-C stops it)", "aekit explore: stopped"]
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", explorer.port), timeout=2)
