@@ -188,6 +188,23 @@ def test_pca_map_decodes_the_code_on_the_pca_plane(conv_denoiser):
     assert first.shape == (8, 8) and not np.array_equal(first, second)
 
 
+@pytest.mark.parametrize("width, kind", [(1, "latent-1d"), (2, "latent"), (5, "pca")])
+def test_map_points_go_back_to_codes_that_land_on_them(width, kind):
+    from aekit.explorer.session import MapProjection
+
+    codes = np.random.default_rng(0).normal(size=(50, width)) * np.arange(1, width + 1)
+    projection = MapProjection(codes)
+    assert projection.kind == kind
+    points = projection.to_map(codes)
+    assert points.shape == (50, 2)
+    clicked = np.array([[0.5, 0.0], [-1.0, 0.0]]) if width == 1 else np.array([[0.5, -0.25], [-1.0, 2.0]])
+    back = projection.to_code(clicked)
+    assert back.shape == (2, width)
+    np.testing.assert_allclose(projection.to_map(back), clicked, atol=1e-9)
+    for (low, high), values in zip(projection.limits, points.T):
+        assert low < values.min() and values.max() < high
+
+
 def test_generation_is_refused_for_other_families(conv_denoiser):
     for path in ("/api/generate?n=4&seed=0", "/api/grid?n=5&extent=3"):
         assert "cannot generate" in get_json(conv_denoiser, path, status=404)["error"]
@@ -443,3 +460,12 @@ def test_a_bad_request_from_the_page_gets_a_4xx_and_the_page_keeps_working(brows
     field.clear()
     field.send_keys("4", Keys.ENTER)
     wait_for(driver, lambda: driver.find_element("id", "interp-caption").text.endswith("from #4 to #1"))
+
+
+def test_a_pca_map_of_a_denoiser_in_the_browser(browser, conv_denoiser):
+    driver = load_page(browser, conv_denoiser)
+    assert "64-D codes on their first two principal components" in driver.find_element("id", "map-caption").text
+    assert "trained on masking noise" in driver.find_element("id", "denoise-note").text
+    assert not driver.find_element("id", "generation-card").is_displayed()
+    assert src(driver, "denoise-output").startswith("data:image/png")
+    assert [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"] == []
