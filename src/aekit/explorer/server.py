@@ -224,6 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "aekit-explore"
     sys_version = ""
+    timeout = 60  # seconds a connection may stay silent before its thread gives up on it
 
     def do_GET(self):
         self._answer(send_body=True)
@@ -269,7 +270,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if send_body:
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the page moved on before the answer came
+                pass
 
     def log_message(self, format, *args):
         """Quiet: a click on the map is not worth a line on the terminal."""
