@@ -51,6 +51,7 @@ _EXPORTS = {
     "psnr": "aekit.evaluation",
     "ssim": "aekit.evaluation",
     "plots": "aekit.plots",
+    "explore": "aekit.explorer",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
