@@ -159,7 +159,7 @@ def test_demo_trains_on_the_digits_and_says_where_the_plots_are(tmp_path, capsys
     assert (folder / "notes.txt").read_text() == "mine"
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "encode", "reconstruct", "denoise", "generate", "interpolate", "anomaly", "report", "demo"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "encode", "reconstruct", "denoise", "generate", "interpolate", "anomaly", "report", "demo", "explore", "info"])
 def test_every_command_has_help_with_examples(command, capsys):
     assert cli.main([command, "--help"]) == 0
     text = capsys.readouterr().out
@@ -181,3 +181,27 @@ def test_help_of_the_real_executable():
     for command in ("train", "evaluate", "encode", "generate", "anomaly", "demo"):
         assert command in result.stdout
     assert "aekit demo" in result.stdout  # the examples
+
+
+def test_explore_serves_the_run_until_ctrl_c(session):
+    import signal
+    import urllib.request
+
+    process = subprocess.Popen([AEKIT, "explore", str(session["run"]), "--no-browser"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        url = line.split()[2]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=30) as page:
+            assert page.status == 200 and b"<html" in page.read().lower()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "Traceback" not in err
+
+
+def test_info_names_the_backend_and_where_it_came_from(capsys):
+    assert cli.main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["backend"] in ("jax", "tensorflow") and info["origin"] and info["versions"]["keras"].startswith("3.")

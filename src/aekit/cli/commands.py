@@ -70,6 +70,7 @@ def demo(args) -> dict:
                         lambda callbacks, log: runs.train(prepared, folder, force=args.force, callbacks=callbacks, log=log))
     result = _trained(args, folder, metrics)
     note(args, f"open {folder / REPORT} in a browser; the reconstructions are in {folder / PLOTS / 'reconstructions.png'}")
+    note(args, f"explore it in the browser: aekit explore {folder}")
     return result
 
 
@@ -290,3 +291,16 @@ def report(args) -> dict:
     path = reports.write_report(args.run)
     note(args, f"open {path} in a browser")
     return {"report": str(path)}
+
+
+def explore(args) -> None:
+    """Serve the run's explorer page until Ctrl-C (the explorer prints its address)."""
+    from aekit.explorer import explore_run
+
+    explore_run(args.run, port=args.port, open_browser=not args.no_browser)
+
+
+def info(args) -> dict:
+    from aekit._backend import describe_backend
+
+    return describe_backend()

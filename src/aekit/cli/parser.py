@@ -196,6 +196,17 @@ Run 'aekit COMMAND --help' for a command's options and examples.""",
 
     report = command("report", "rebuild a run folder's report.html", "  aekit report runs/digits")
     report.add_argument("run", metavar="RUN", help="a run folder written by 'aekit train'")
+    explore = command(
+        "explore", "open a trained run in the browser: latent map, interpolation, denoising, generation, anomalies",
+        "  aekit explore runs/vae                     # prints the address and opens a browser; Ctrl-C stops it\n"
+        "  aekit explore runs/vae --port 8765 --no-browser",
+    )
+    explore.add_argument("run", metavar="RUN", help="a run folder written by 'aekit train'")
+    explore.add_argument("--port", type=type_from(Integer(1, 65535).parse, "port"),
+                         help="port on 127.0.0.1 to serve on (default: a free one)")
+    explore.add_argument("--no-browser", action="store_true", help="print the address only; do not open a browser")
+    command("info", "show the Keras backend, where that choice came from, versions and devices",
+            "  aekit info\n  aekit info --json")
     demo = command("demo", "train a small autoencoder on the built-in digits and write its run folder",
                    "  aekit demo\n  aekit demo --out my-demo --epochs 30")
     demo.add_argument("--out", metavar="FOLDER", help="run folder to write (default: a new runs/demo-<UTC time>)")

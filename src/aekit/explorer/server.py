@@ -26,6 +26,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
+from aekit.errors import AekitError
+
 from aekit.explorer.session import MAX_GRID, MAX_IMAGES, NOISE_LIMITS, ExploreSession, _can
 
 HOST = "127.0.0.1"
@@ -45,7 +47,7 @@ SECURITY_HEADERS = {
 }
 
 
-class ExploreError(ValueError):
+class ExploreError(AekitError, ValueError):
     """A run or model cannot be explored, or the server cannot start; the message says what to do."""
 
 
@@ -102,30 +104,30 @@ def explore_run(folder, port=None, open_browser=True, block=True):
 def _run_inputs(folder) -> dict:
     """The estimator, test samples, labels, image shape, history, metrics and title of a run folder."""
     from aekit import runs
+    from aekit.datasets import fit_shape
+    from aekit.run_folder import RunFolder, model_path
 
-    folder = Path(folder)
-    settings = runs.read_settings(folder)
+    run = RunFolder(folder)
+    settings = run.read_settings()
     if settings.get("status") == "running":
-        raise ExploreError(f"{folder}: still training; wait for it to finish or stop it (Ctrl-C), then explore it")
-    estimator = _estimator(runs.model_path(folder))
+        raise ExploreError(f"{run.path}: still training; wait for it to finish or stop it (Ctrl-C), then explore it")
+    estimator = _estimator(model_path(run.path))
     dataset = runs.load_data(settings)
-    history_file = folder / runs.HISTORY
-    metrics_file = folder / runs.METRICS
     return {
         "estimator": estimator,
-        "x": runs.fit_shape(dataset.x_test, estimator.input_shape_, dataset.name),
+        "x": fit_shape(dataset.x_test, estimator.input_shape_, dataset.name),
         "labels": dataset.y_test,
         "image_shape": dataset.image_shape,
-        "history": runs.read_history(history_file) if history_file.exists() else getattr(estimator, "history_", {}),
-        "metrics": json.loads(metrics_file.read_text()) if metrics_file.exists() else {},
-        "title": f"{settings['family']} autoencoder on {dataset.name} · {folder.name}",
+        "history": run.read_history() or getattr(estimator, "history_", {}),
+        "metrics": run.read_metrics(),
+        "title": f"{settings['family']} autoencoder on {dataset.name} · {run.path.name}",
     }
 
 
 def _estimator(model):
     """A fitted estimator: ``model`` itself, or the aekit model file it names."""
     if isinstance(model, (str, os.PathLike)):
-        from aekit.models import load
+        from aekit.persistence import load
 
         return load(model)
     if not hasattr(model, "encode") or not hasattr(model, "decode"):
@@ -396,12 +398,12 @@ def api_denoise(session, query):
 
 
 def api_generate(session, query):
-    _needs(session, "generate")
+    _needs(session, "sample")
     return partial(session.generation, query.integer("n", 1, MAX_IMAGES), query.integer("seed", 0, 2**31 - 1))
 
 
 def api_grid(session, query):
-    _needs(session, "generate")
+    _needs(session, "sample")
     return partial(session.latent_grid, query.integer("n", 2, MAX_GRID), query.number("extent", 0.1, 10.0))
 
 

@@ -24,12 +24,8 @@ MAX_IMAGES = 64
 
 
 def _can(estimator, use: str) -> bool:
-    """Whether ``estimator`` supports ``use``: "denoise" (denoisers) or "generate" (variational)."""
-    if use == "denoise":
-        return hasattr(estimator, "denoise")
-    if use == "generate":
-        return hasattr(estimator, "sample") and hasattr(estimator, "latent_grid")
-    raise ValueError(f"unknown use {use!r}")
+    """Whether ``estimator``'s family declares ``use`` ("denoise", "sample") among what it can do."""
+    return use in getattr(estimator, "uses", ())
 
 
 def _noise_defaults(estimator) -> tuple[str, float]:
@@ -83,7 +79,7 @@ class ExploreSession:
         self.decode_point(*self.points[0])
         self.interpolation(0, self.size - 1, 11)
         self.denoising(0, self.default_noise, self.default_level, seed=0)
-        if _can(self.estimator, "generate"):
+        if _can(self.estimator, "sample"):
             self.generation(16, seed=0)
 
     # ---------------------------------------------------------------- answers to the page
@@ -107,7 +103,7 @@ class ExploreSession:
             "classes": None if classes is None else [str(c) for c in classes],
             "label_index": None if label_index is None else label_index.tolist(),
             "errors": np.round(self.errors, 6).tolist(),
-            "uses": {"denoise": _can(self.estimator, "denoise"), "generate": _can(self.estimator, "generate")},
+            "uses": {"denoise": _can(self.estimator, "denoise"), "generate": _can(self.estimator, "sample")},
             "noise": {"kinds": NOISE_LIMITS, "default_kind": self.default_noise, "default_level": self.default_level},
             "max_grid": MAX_GRID,
             "max_images": MAX_IMAGES,
