@@ -51,6 +51,7 @@ _EXPORTS = {
     "psnr": "aekit.evaluation",
     "ssim": "aekit.evaluation",
     "plots": "aekit.plots",
+    "figures": "aekit.figures",
     "explore": "aekit.explorer",
 }
 

@@ -146,7 +146,7 @@ def describe_backend() -> dict:
     """Everything about the backend in force, for ``aekit info``: its name, where the choice came
     from, whether the user made it, the configuration Keras reads, the start-up hook, versions and
     devices. Imports Keras and the backend. Values are strings, booleans, lists or flat dicts."""
-    from aekit import __version__
+    from aekit._version import version
 
     info = backend_origin()
     import keras
@@ -158,7 +158,7 @@ def describe_backend() -> dict:
         applied = any(seen["applied"] for seen in _hook.keras_imports)
         hook = "installed, set jax (TensorFlow not installed)" if applied else "installed, not needed"
     versions = {
-        "aekit": __version__,
+        "aekit": version(),
         "python": platform.python_version(),
         "keras": keras.__version__,
         "numpy": _version("numpy"),

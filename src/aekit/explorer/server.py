@@ -368,9 +368,9 @@ def _index(session: ExploreSession, query: Query, name: str) -> int:
     return query.integer(name, 0, session.size - 1)
 
 
-def _needs(session: ExploreSession, use: str):
-    if not _can(session.estimator, use):
-        raise BadRequest(404, f"a {session.estimator.family} autoencoder cannot {use}; only variational families generate")
+def _needs_sampling(session: ExploreSession):
+    if not _can(session.estimator, "sample"):
+        raise BadRequest(404, f"a {session.estimator.family} autoencoder cannot generate; only variational families generate")
 
 
 def api_overview(session, query):
@@ -398,12 +398,12 @@ def api_denoise(session, query):
 
 
 def api_generate(session, query):
-    _needs(session, "sample")
+    _needs_sampling(session)
     return partial(session.generation, query.integer("n", 1, MAX_IMAGES), query.integer("seed", 0, 2**31 - 1))
 
 
 def api_grid(session, query):
-    _needs(session, "sample")
+    _needs_sampling(session)
     return partial(session.latent_grid, query.integer("n", 2, MAX_GRID), query.number("extent", 0.1, 10.0))
 
 
