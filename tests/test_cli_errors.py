@@ -71,7 +71,7 @@ CASES = [
     ("negative latent size", lambda f: ["train", "dense", "--latent", "-3"], "--latent"),
     ("epochs not a number", lambda f: ["train", "dense", "--epochs", "ten"], "not a whole number"),
     ("NaN learning rate", lambda f: ["train", "dense", "--learning-rate", "nan"], "finite"),
-    ("test size outside (0, 1)", lambda f: ["train", "dense", "--test-size", "1.5"], "between 0 and 1"),
+    ("test size outside (0, 1)", lambda f: ["train", "dense", "--test-size", "1.5"], "must be a number in (0, 1)"),
     ("missing data file", lambda f: ["train", "dense", "--data", str(f["root"] / "nope.npy")], "no such file"),
     ("non-numeric CSV", lambda f: ["train", "dense", "--data", str(f["text"])], "non-numeric value 'five'"),
     ("NaN in data", lambda f: ["train", "dense", "--data", str(f["nan"])], "NaN or infinite"),

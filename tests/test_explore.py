@@ -311,14 +311,14 @@ def test_a_run_still_training_is_refused(vae_run, tmp_path):
 def test_a_model_file_not_made_by_aekit_is_refused(vae_run, tmp_path):
     import keras
 
-    from aekit import ModelFileError
+    from aekit.errors import DataError, ModelFileError
 
     folder = tmp_path / "foreign"
     shutil.copytree(vae_run, folder)
     keras.Sequential([keras.Input((64,)), keras.layers.Dense(2)]).save(folder / "model.keras")
     with pytest.raises(ModelFileError, match="a Keras file not written by aekit"):
         explore_run(folder, open_browser=False, block=False)
-    with pytest.raises(ExploreError, match="samples have shape \\(3,\\), but the model expects \\(8, 8, 1\\)"):
+    with pytest.raises(DataError, match="samples have shape \\(3,\\), but the model expects \\(8, 8, 1\\)"):
         explore(vae_run / "model.keras", np.zeros((4, 3)), open_browser=False, block=False)
 
 

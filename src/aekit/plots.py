@@ -34,7 +34,7 @@ def as_images(x, image_shape=None) -> np.ndarray:
     if image_shape is not None:
         x = x.reshape((len(x), *image_shape))
     elif x.ndim == 2:
-        x = x.reshape((len(x), *_square_shape(x.shape[1])))
+        x = x.reshape((len(x), *square_shape(x.shape[1])))
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
     if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (3, 4)):
@@ -42,7 +42,8 @@ def as_images(x, image_shape=None) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def _square_shape(features: int) -> tuple[int, ...]:
+def square_shape(features: int) -> tuple[int, ...]:
+    """The image shape of a flat vector of ``features`` values: square gray or square RGB, else ValueError."""
     for channels in (1, 3):
         side = int(round(math.sqrt(features / channels)))
         if side * side * channels == features:

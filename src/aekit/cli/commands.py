@@ -167,18 +167,12 @@ def _plot(args, estimator, figure: str, *arrays, **kwargs) -> dict:
         return {}
     from aekit import plots
 
-    image_shape = _image_shape(estimator)
-    if image_shape is None:
-        raise UsageError("--plot draws images, but this model works on feature vectors; drop --plot")
-    return {"plot": str(getattr(plots, figure)(*arrays, args.plot, image_shape=image_shape, overwrite=args.force, **kwargs))}
-
-
-def _image_shape(estimator):
     shape = tuple(estimator.input_shape_)
-    if len(shape) == 1:
-        side = int(round(shape[0] ** 0.5))
-        return (side, side) if side * side == shape[0] else None
-    return shape
+    try:
+        image_shape = shape if len(shape) > 1 else plots.square_shape(shape[0])
+    except ValueError:
+        raise UsageError("--plot draws images, but this model works on feature vectors; drop --plot") from None
+    return {"plot": str(getattr(plots, figure)(*arrays, args.plot, image_shape=image_shape, overwrite=args.force, **kwargs))}
 
 
 def evaluate(args) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.params import Flag, Integer, Optional
+from aekit.params import Flag, Integer, Optional, Real
 
 PROG = "aekit"
 BACKENDS = ("jax", "tensorflow", "torch")
@@ -50,32 +50,11 @@ def type_from(check, name: str):
     return parse
 
 
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"must be between 0 and 1 (exclusive), got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    return Integer(1).parse(text)
-
-
-def non_negative_int(text: str) -> int:
-    return Integer(0).parse(text)
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise ValueError(f"must be a finite number, 0 or more, got {text}")
-    return value
+# the command's own options (not a family's parameters) use the same kinds as the declarations
+fraction = Real(0, 1, min_open=True, max_open=True).parse
+positive_int = Integer(1).parse
+non_negative_int = Integer(0).parse
+non_negative_float = Real(0).parse
 
 
 def first_positionals(argv: list[str], n: int = 2) -> list[str]:

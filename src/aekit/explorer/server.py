@@ -139,14 +139,11 @@ def _estimator(model):
 
 def _shaped(x: np.ndarray, input_shape) -> np.ndarray:
     """Samples reshaped to the model's sample shape when only the layout differs (flat vs image)."""
-    input_shape = tuple(input_shape)
+    from aekit.datasets import fit_shape
+
     if x.ndim < 2 or len(x) == 0:
         raise ExploreError(f"expected a non-empty array of samples (n, ...) to explore, got shape {x.shape}")
-    if tuple(x.shape[1:]) != input_shape and math.prod(x.shape[1:]) == math.prod(input_shape):
-        x = x.reshape((len(x), *input_shape))
-    if tuple(x.shape[1:]) != input_shape:
-        raise ExploreError(f"samples have shape {tuple(x.shape[1:])}, but the model expects {input_shape}; pass data like its training data")
-    return x
+    return fit_shape(x, input_shape, "the data to explore")
 
 
 def _serve(session: ExploreSession, port, open_browser: bool, block: bool) -> "Explorer":
