@@ -76,7 +76,7 @@ CASES = [
     ("non-numeric CSV", lambda f: ["train", "dense", "--data", str(f["text"])], "non-numeric value 'five'"),
     ("NaN in data", lambda f: ["train", "dense", "--data", str(f["nan"])], "NaN or infinite"),
     ("pickled array", lambda f: ["train", "dense", "--data", str(f["pickled"])], "pickled"),
-    ("values outside [0, 1] with cross-entropy", lambda f: ["train", "dense", "--data", str(f["range"]), "--out", str(f["root"] / "r1")], "--loss mse"),
+    ("values outside [0, 1] with cross-entropy", lambda f: ["train", "dense", "--data", str(f["range"]), "--out", str(f["root"] / "r1")], "rescale the data to [0, 1]"),
     ("tabular data for a conv model", lambda f: ["train", "conv", "--data", str(f["tabular"]), "--out", str(f["root"] / "r2")], "use a dense model"),
     ("conv input too small for its depth", lambda f: ["train", "conv", "--filters", "8,8,8,8", "--out", str(f["root"] / "r3")], "too small for 4 pooling stages"),
     ("option of another family", lambda f: ["train", "conv", "--hidden", "32"], "--hidden does not apply to the conv family"),

@@ -99,7 +99,7 @@ def _latent_manifold(sample: Sample, path):
 @figure("latent_space")
 def _latent_space(sample: Sample, path):
     codes = sample.estimator.encode(sample.x).reshape(len(sample.x), -1)
-    if codes.shape[1] < 2:
+    if codes.shape[1] < 2 or len(codes) < 3:  # a map needs two dimensions and a few points
         return None
     return plots.plot_latent_scatter(codes, sample.labels, path)
 

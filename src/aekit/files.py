@@ -51,7 +51,8 @@ def replacing(path, force: bool = False):
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _write_error(path.parent, exc) from None
-    tmp = path.with_name(f".{path.stem}{TEMP_MARK}{secrets.token_hex(4)}{path.suffix}")
+    _remove_stale_temps(path)
+    tmp = path.with_name(f".{path.stem}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
     try:
         yield tmp
         if not tmp.exists():
@@ -124,6 +125,25 @@ def remove_leftovers(folder) -> list[Path]:
             leftover.unlink()
             removed.append(leftover)
     return removed
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temporary files for ``path`` left by aekit processes that were killed (their pid is gone)."""
+    for leftover in path.parent.glob(f".{path.stem}{TEMP_MARK}*{path.suffix}"):
+        pid = leftover.name[len(f".{path.stem}{TEMP_MARK}"):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def regular_file_mode() -> int:

@@ -211,9 +211,38 @@ class RunFolder:
     def _manifest(self) -> dict:
         path = self / MANIFEST
         if not path.exists():
-            return {}
+            return self._adopt_legacy()
         manifest = parse_json(path.read_bytes(), str(path), RunError)
         return {name: mark for name, mark in manifest.items() if isinstance(mark, list) or mark == PENDING}
+
+    def _adopt_legacy(self) -> dict:
+        """A run folder written before aekit kept a manifest: its files proven aekit's by their content."""
+        if not (self / SETTINGS).is_file():
+            return {}
+        names = [SETTINGS, MODEL, HISTORY, METRICS, REPORT] + [f"{PLOTS}/{p.name}" for p in self.plots()]
+        return {name: _mark(self / name) for name in names if (self / name).is_file() and _is_aekit_file(self / name)}
+
+
+def _is_aekit_file(path: Path) -> bool:
+    """Whether ``path`` holds what aekit writes under that name (for run folders from before the manifest)."""
+    import zipfile
+
+    try:
+        if path.name == MODEL:
+            with zipfile.ZipFile(path) as archive:
+                return "aekit.json" in archive.namelist()
+        head = path.read_bytes()[:4096]
+        if path.suffix == ".png":
+            return head.startswith(b"\x89PNG\r\n\x1a\n")
+        if path.name == HISTORY:
+            return head.startswith(b"epoch,")
+        if path.name == REPORT:
+            return b"<title>aekit run:" in head
+        document = json.loads(path.read_bytes())
+        keys = {"family", "params", "data"} if path.name == SETTINGS else {"mse", "samples"}
+        return isinstance(document, dict) and keys <= set(document)
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
 
 
 class RunLock:

@@ -10,6 +10,7 @@ command line's ``train``, ``demo`` and the other commands are thin adapters over
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import sys
 import time
@@ -21,8 +22,8 @@ import numpy as np
 
 from aekit import persistence, registry
 from aekit.datasets import Dataset, fit_shape, load_dataset
-from aekit.errors import DataError, RunError, TrainingDiverged
-from aekit.run_folder import MODEL, RunFolder, model_path, now
+from aekit.errors import AekitError, DataError, ParameterError, RunError, TrainingDiverged
+from aekit.run_folder import MODEL, SETTINGS, RunFolder, model_path, now
 
 
 @dataclass
@@ -44,30 +45,72 @@ def new_settings(family: str, params: dict, data: dict, command: str = "train") 
     return {"command": command, "family": family, "params": checked, "data": data}
 
 
-def data_settings(source: str = "digits", test_size: float = 0.1, split_seed: int = 0, train_samples: int | None = None) -> dict:
-    return {"source": str(source), "test_size": test_size, "split_seed": split_seed, "train_samples": train_samples}
+def data_settings(source="digits", test_size: float = 0.1, split_seed: int = 0, train_samples: int | None = None, *,
+                  image_size=None, color_mode=None, impute=None, skip_bad_files: bool = False) -> dict:
+    """How a run reads its data. A file or folder is recorded by its absolute path and a fingerprint of its
+    content, so the run means the same data from any working folder and notices when that data changed."""
+    from aekit.datasets import builtin_name, fingerprint
+
+    settings = {"source": str(source), "path": None, "fingerprint": None, "test_size": test_size,
+                "split_seed": split_seed, "train_samples": train_samples, "image_size": list(image_size) if image_size else None,
+                "color_mode": color_mode, "impute": impute, "skip_bad_files": skip_bad_files}
+    if builtin_name(source) is None:
+        path = Path(source).expanduser().resolve()
+        settings["path"] = str(path)
+        if path.exists():
+            settings["fingerprint"] = _fingerprint(path)
+    return settings
 
 
-def prepare(settings: dict) -> Prepared:
-    """Check the run's settings against its family and load its data once; nothing is written."""
+def prepare(settings: dict, where=None) -> Prepared:
+    """Check the run's settings against its family and load its data once; nothing is written.
+
+    ``where`` names the settings file they were read from, for messages about a hand-edited one.
+    """
     cls = registry.get(settings["family"])
+    unknown = sorted(set(settings["params"]) - set(cls.params))
+    if unknown:
+        raise RunError(f"{where or 'settings'}: parameter {unknown[0]!r} is unknown to the {cls.family} family; "
+                       "was the file written by a newer aekit or edited by hand?")
+    estimator = cls(**settings["params"])
     try:
-        estimator = cls(**settings["params"])
-    except TypeError as exc:
-        raise RunError(f"the {settings['family']} family does not take these parameters ({exc})") from None
-    estimator.validate_params()
+        estimator.validate_params()
+    except ParameterError as exc:
+        if where is None:
+            raise
+        raise RunError(f"{where}: field 'params.{next(iter(exc.params.values()))}': {exc.render(lambda n: n)}") from None
     dataset = load_data(settings)
     x_train, x_test = training_arrays(estimator, dataset)
     return Prepared(settings, estimator, dataset, x_train, x_test)
 
 
 def load_data(settings: dict) -> Dataset:
-    """The run's data set as its settings describe it (source, split, seed, sample limit)."""
+    """The run's data set as its settings describe it, after checking it is the data the run started with."""
     data = settings["data"]
-    dataset = load_dataset(data["source"], test_size=data.get("test_size", 0.1), seed=data.get("split_seed", 0))
+    source = data.get("path") or data["source"]
+    if data.get("path"):
+        path = Path(data["path"])
+        if not path.exists():
+            raise DataError(f"{path}: the run's data (given as {data['source']!r}) is no longer there; put it back to use this run")
+        if data.get("fingerprint") and _fingerprint(path) != data["fingerprint"]:
+            raise DataError(f"{path}: the run's data changed since the run started (its content differs); restore it, "
+                            "or train a new run on the new data")
+    size = data.get("image_size")
+    dataset = load_dataset(source, test_size=data.get("test_size", 0.1), seed=data.get("split_seed", 0),
+                           image_size=tuple(size) if size else None, color_mode=data.get("color_mode"),
+                           impute=data.get("impute"), skip_bad_files=bool(data.get("skip_bad_files")))
     if data.get("train_samples"):
         dataset = dataset.subset(n_train=data["train_samples"])
     return dataset
+
+
+def _fingerprint(path: Path) -> dict:
+    from aekit.datasets import fingerprint
+
+    try:
+        return fingerprint(path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({(exc.strerror or str(exc)).lower()})") from None
 
 
 def training_arrays(estimator, dataset: Dataset):
@@ -82,16 +125,29 @@ def training_arrays(estimator, dataset: Dataset):
 
 
 def train(prepared: Prepared, folder, *, force: bool = False, callbacks=(), log=None) -> dict:
-    """Train a new run into ``folder`` (created, or emptied of aekit's files with ``force``); return its metrics."""
+    """Train a new run into ``folder`` (created, or emptied of aekit's files with ``force``); return its metrics.
+
+    A run that fails or is stopped before its first epoch ends leaves no folder it created behind,
+    so the same command can simply be run again.
+    """
     log = log or (lambda message: None)
-    run = RunFolder(folder).create(force=force)
-    with run.lock():
-        settings = {**prepared.settings, "versions": environment(), "created": now()}
-        params = settings["params"]
-        if params.get("pretrain_epochs") and "hidden_layers" in params:
-            log(f"pretraining {len(params['hidden_layers']) + 1} layers one at a time, "
-                           f"{params['pretrain_epochs']} epochs each, before the end-to-end epochs")
-        return _train(run, settings, prepared, prepared.estimator, resume=False, callbacks=callbacks, log=log)
+    run = RunFolder(folder)
+    new = not run.path.exists()
+    run.create(force=force)
+    try:
+        with run.lock():
+            settings = {**prepared.settings, "versions": environment(), "created": now()}
+            params = settings["params"]
+            if params.get("pretrain_epochs") and "hidden_layers" in params:
+                log(f"pretraining {len(params['hidden_layers']) + 1} layers one at a time, "
+                    f"{params['pretrain_epochs']} epochs each, before the end-to-end epochs")
+            return _train(run, settings, prepared, prepared.estimator, resume=False, callbacks=callbacks, log=log)
+    except BaseException:
+        if new and not _epochs_kept(run):
+            with contextlib.suppress(AekitError, OSError):
+                run.remove_own_files()
+                run.path.rmdir()
+        raise
 
 
 def resume(folder, *, callbacks=(), log=None) -> dict | None:
@@ -102,7 +158,7 @@ def resume(folder, *, callbacks=(), log=None) -> dict | None:
     if settings.get("status") == "complete":
         return None
     with run.lock():
-        prepared = prepare(settings)
+        prepared = prepare(settings, where=run / SETTINGS)
         estimator, done = prepared.estimator, 0
         if (run / MODEL).exists():
             estimator = persistence.load(run / MODEL)
@@ -176,17 +232,19 @@ def samples_for(estimator, run_or_model, source=None, split: str = "test") -> np
     A user's file is used whole and in its own order, so row ``i`` of any output belongs to its
     row ``i``; a built-in data set (or the run's) gives its ``split`` (``test``, ``train`` or ``all``).
     """
-    from aekit.datasets import BUILTIN
+    from aekit.datasets import builtin_name
 
     if source is None:
         folder = Path(run_or_model)
         if not folder.is_dir():
             raise RunError(f"{run_or_model} is a model file, so --data is needed (a run folder remembers its data)")
         dataset, name = load_data(RunFolder(folder).read_settings()), f"{folder}'s data"
-    elif str(source).lower().replace("-", "_") in BUILTIN:
+    elif builtin_name(source) is not None:
         dataset, name = load_dataset(source), str(source)
     else:
-        dataset, name = load_dataset(source, test_size=0.0), str(source)
+        shape = tuple(estimator.input_shape_)
+        size = shape[:2] if len(shape) == 3 and Path(source).is_dir() else None  # a folder's images at the model's size
+        dataset, name = load_dataset(source, test_size=0.0, image_size=size), str(source)
         if not len(dataset.x_test):  # a user's file: whole, in its own order
             return fit_shape(dataset.x_train, estimator.input_shape_, name)
     parts = {"test": [dataset.x_test], "train": [dataset.x_train], "all": [dataset.x_train, dataset.x_test]}[split]

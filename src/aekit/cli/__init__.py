@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import sys
+import warnings
 
 from aekit.cli.parser import PROG, build_parser, first_positionals
 from aekit.errors import AekitError, UsageError
@@ -26,6 +27,13 @@ EXIT_INTERRUPTED = 130
 def main(argv=None) -> int:
     """Run the ``aekit`` command line; return its exit status (0 ok, 2 user error, 70 bug, 130 interrupted)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        if not os.environ.get("AEKIT_DEBUG"):  # a library's warning is not the user's business: aekit's one line is
+            warnings.simplefilter("ignore")
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         parsed = _parse(argv)
         if isinstance(parsed, int):

@@ -48,9 +48,14 @@ def train(args, family_class) -> dict:
     if getattr(family_class, "needs_labels", False):
         raise UsageError(f"the {family_class.family} family is a classifier trained on labelled data; train it from Python ({family_class.__module__}.{family_class.__name__})")
     given = {name: getattr(args, name) for name in family_class.params if getattr(args, name, None) is not None}
-    data = runs.data_settings(args.data or "digits", args.test_size if args.test_size is not None else 0.1, 0, args.train_samples)
+    data = runs.data_settings(args.data or "digits", args.test_size if args.test_size is not None else 0.1, 0,
+                              args.train_samples, image_size=args.image_size, color_mode=args.color_mode,
+                              impute=args.impute, skip_bad_files=bool(args.skip_bad_files))
     settings = _checked_settings(family_class, given, data)
     prepared = runs.prepare(settings)  # bad data fails here, before any folder is made
+    if prepared.dataset.skipped:
+        note(args, f"skipped {len(prepared.dataset.skipped)} unreadable files: {', '.join(prepared.dataset.skipped[:5])}"
+                   + (", ..." if len(prepared.dataset.skipped) > 5 else ""))
     folder = Path(args.out) if args.out else default_folder(family_class.family)
     metrics = _training(args, folder, settings["params"]["epochs"],
                         lambda callbacks, log: runs.train(prepared, folder, force=bool(args.force), callbacks=callbacks, log=log))
@@ -105,9 +110,10 @@ def _training(args, folder: Path, epochs: int, start):
     try:
         return start(callbacks, lambda message: note(args, message))
     except KeyboardInterrupt:
-        saved = (f"the last completed epoch is saved in {folder / MODEL}" if (folder / MODEL).exists()
-                 else "no epoch was completed")
-        raise KeyboardInterrupt(f"; {saved}; continue with: aekit train --resume {folder}") from None
+        if not (folder / MODEL).exists():
+            raise KeyboardInterrupt("; no epoch was completed, so nothing was kept") from None
+        raise KeyboardInterrupt(f"; the last completed epoch is saved in {folder / MODEL}; "
+                                f"continue with: aekit train --resume {folder}") from None
 
 
 def _trained(args, folder: Path, metrics: dict) -> dict:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.params import Flag, Integer, Optional, Real
+from aekit.params import Flag, Integer, Optional, Real, Sizes
 
 PROG = "aekit"
 BACKENDS = ("jax", "tensorflow", "torch")
 NOISE_KINDS = ("gaussian", "dropout", "gaussian_noise", "salt_and_pepper", "masking")
 #: the train command's own options, not a family's parameters
-DATA_OPTIONS = ("data", "test_size", "train_samples")
+DATA_OPTIONS = ("data", "test_size", "train_samples", "image_size", "color_mode", "skip_bad_files", "impute")
 OUTPUT_OPTIONS = ("out", "force")
 
 
@@ -55,6 +55,14 @@ fraction = Real(0, 1, min_open=True, max_open=True).parse
 positive_int = Integer(1).parse
 non_negative_int = Integer(0).parse
 non_negative_float = Real(0).parse
+
+
+def image_size(text: str) -> tuple[int, int]:
+    """``"64"`` -> ``(64, 64)``, ``"64,48"`` -> ``(64, 48)``: height and width in pixels."""
+    sizes = Sizes(min_len=1).parse(text)
+    if len(sizes) > 2:
+        raise ValueError(f"{text!r} is not H or H,W")
+    return (sizes[0], sizes[-1])
 
 
 def first_positionals(argv: list[str], n: int = 2) -> list[str]:
@@ -217,6 +225,13 @@ def _add_train(command, family_class) -> None:
     data.add_argument("--test-size", type=type_from(fraction, "fraction"),
                       help="fraction of a file's samples held out for validation and test (default: 0.1)")
     data.add_argument("--train-samples", type=type_from(positive_int, "count"), help="train on the first N training samples only")
+    data.add_argument("--image-size", type=type_from(image_size, "size"), metavar="H[,W]",
+                      help="resize a folder's images to H x W (needed when their sizes differ)")
+    data.add_argument("--color-mode", choices=("L", "RGB", "RGBA"),
+                      help="read a folder's images as grayscale, RGB or RGB with transparency (default: as they are)")
+    data.add_argument("--skip-bad-files", action="store_true", default=None,
+                      help="leave out files of an image folder that cannot be read (and say how many)")
+    data.add_argument("--impute", choices=("mean",), help="fill a CSV's missing values with their column's mean")
     if family_class is not None:
         add_family_options(train, family_class)
     out = train.add_argument_group("output")

@@ -33,7 +33,7 @@ TRAINING_PARAMS = (
     Param("epochs", 20, Integer(0), "passes over the training data (0 keeps the initial weights)", group="training"),
     Param("batch_size", 256, Integer(1), "samples per gradient step", group="training"),
     Param("learning_rate", 1e-3, Real(0, min_open=True), "Adam's step size", group="training"),
-    Param("seed", 0, Integer(0), "seed of the initial weights, the shuffling and the noise", group="training"),
+    Param("seed", 0, Integer(0, 2**32 - 1), "seed of the initial weights, the shuffling and the noise", group="training"),
 )
 
 
@@ -119,7 +119,7 @@ class Autoencoder(BaseEstimator):
             if low < 0.0 or high > 1.0:
                 raise DataError(
                     f"values range {low:.3g}..{high:.3g}, but the cross-entropy loss needs values in [0, 1]; "
-                    "rescale the data to [0, 1] or use --loss mse"
+                    "rescale the data to [0, 1] first (e.g. subtract each column's minimum and divide by its range)"
                 )
 
     # ------------------------------------------------------------------ training

@@ -27,6 +27,19 @@ def conv_code_shape(input_shape, filters, lesson_layout=False):
     return (height, width, filters[-1])
 
 
+def lesson_decoder_size(input_shape, depth: int) -> tuple[int, int]:
+    """The (H, W) the exercise's decoder produces for ``input_shape``: each block keeps the size, the last
+    one's valid convolution takes 2 off, and every block doubles it."""
+    sizes = []
+    for n in input_shape[:2]:
+        for _ in range(depth):
+            n = -(-n // 2)
+        for i in range(depth):
+            n = (n - 2 if i == depth - 1 else n) * 2
+        sizes.append(n)
+    return tuple(sizes)
+
+
 def build_conv_autoencoder(
     input_dims,
     filters,
@@ -129,6 +142,11 @@ class ImageInput:
             check_pooling_depth(X.shape[1:], len(self.filters))
         except ValueError as exc:
             raise DataError(str(exc)) from None
+        if getattr(self, "lesson_layout", False):
+            produced = lesson_decoder_size(X.shape[1:], len(self.filters))
+            if produced != tuple(X.shape[1:3]):
+                raise DataError(f"the lesson's decoder turns {X.shape[1]}x{X.shape[2]} images into {produced[0]}x{produced[1]}; "
+                                "drop --lesson-layout for this image size")
 
 
 class ConvAutoencoder(ImageInput, Autoencoder):

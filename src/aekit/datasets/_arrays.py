@@ -1,0 +1,110 @@
+"""Arrays of samples from ``.npy`` and ``.npz`` files, and the rule that turns any array into float32 samples.
+
+Pixels are read by their bit depth, never guessed from their values: ``uint8`` is divided by 255,
+``uint16`` by 65535 (16-bit images), ``bool`` is 0/1. Every other integer or float array is a
+table of numbers and keeps its units (a model that needs [0, 1] says so, with what to do).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from aekit.datasets._dataset import Dataset, split, to_unit
+from aekit.errors import DataError
+
+#: unsigned integer types read as pixels, and the value that means white
+PIXEL_DEPTHS = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def read_npy(path: Path, test_size: float, seed: int) -> Dataset:
+    try:
+        x = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataError(f"{path}: holds Python objects (pickled); save a numeric array instead") from None
+        raise DataError(f"{path}: not a readable .npy file ({exc}); it may be truncated") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npy file ({exc.__class__.__name__}); it may be truncated") from None
+    x, image_shape = as_samples(path, x)
+    return split(path.stem, x, None, image_shape, test_size, seed)
+
+
+def read_npz(path: Path, test_size: float, seed: int) -> Dataset:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataError(f"{path}: holds Python objects (pickled); save numeric arrays instead") from None
+        raise DataError(f"{path}: not a readable .npz file ({exc}); it may be truncated") from None
+    except Exception as exc:  # zip and format errors all mean the same to a user
+        raise DataError(f"{path}: not a readable .npz file ({exc.__class__.__name__}); it may be truncated") from None
+    if not arrays:
+        raise DataError(f"{path}: the archive is empty")
+    if "x_train" in arrays:
+        x_train, shape = as_samples(f"{path} (x_train)", arrays["x_train"])
+        x_test, _ = as_samples(f"{path} (x_test)", arrays["x_test"]) if "x_test" in arrays else (x_train[:0], shape)
+        if x_test.shape[1:] != x_train.shape[1:]:
+            raise DataError(f"{path}: x_test samples have shape {x_test.shape[1:]}, x_train {x_train.shape[1:]}; they must match")
+        return Dataset(path.stem, x_train, labels(path, arrays.get("y_train"), len(x_train)),
+                       x_test, labels(path, arrays.get("y_test"), len(x_test)), shape)
+    key = next((k for k in ("x", "X", "data", "images") if k in arrays), None)
+    if key is None:
+        if len(arrays) != 1:
+            raise DataError(f"{path}: cannot tell which array holds the samples ({', '.join(arrays)}); name it 'x' or 'x_train'")
+        key = next(iter(arrays))
+    x, shape = as_samples(f"{path} ({key})", arrays[key])
+    y = next((arrays[k] for k in ("y", "labels", "targets") if k in arrays), None)
+    return split(path.stem, x, labels(path, y, len(x)), shape, test_size, seed)
+
+
+def labels(path, y, n: int):
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if y.shape != (n,):
+        raise DataError(f"{path}: labels have shape {y.shape}, expected ({n},)")
+    return y.astype(np.int64) if np.issubdtype(y.dtype, np.integer) else y
+
+
+def as_samples(where, x) -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """``x`` as float32 samples (pixels by bit depth, numbers as they are); return it and its image shape."""
+    x = np.asarray(x)
+    if x.dtype.names is not None or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise DataError(f"{where}: data type {x.dtype} is not numeric; save plain numbers")
+    if np.issubdtype(x.dtype, np.complexfloating):
+        raise DataError(f"{where}: complex numbers cannot be learned; save their real and imaginary parts as columns")
+    if x.ndim == 0 or x.size == 0 or len(x) == 0:
+        raise DataError(f"{where}: holds no samples")
+    if x.ndim == 1:
+        raise DataError(f"{where}: a 1-D array of {len(x)} values is ambiguous; save it as (samples, features)")
+    if x.ndim > 4 or (x.ndim == 4 and x.shape[-1] not in (1, 3, 4)):
+        raise DataError(f"{where}: shape {x.shape} is not (n, features), (n, H, W) or (n, H, W, C) with C in 1, 3, 4")
+    if x.dtype in PIXEL_DEPTHS:
+        x = to_unit(x, PIXEL_DEPTHS[x.dtype])
+    elif x.dtype == bool:
+        x = x.astype(np.float32)
+    else:
+        x = _as_float32(where, x)
+    if x.ndim == 2:
+        return x, None
+    if x.ndim == 3:
+        x = x[..., None]
+    return x, tuple(x.shape[1:])
+
+
+def _as_float32(where, x: np.ndarray) -> np.ndarray:
+    flat = x.reshape(len(x), -1)
+    if np.issubdtype(x.dtype, np.floating):
+        bad = ~np.isfinite(flat)
+        if bad.any():
+            row, column = (int(i) for i in np.argwhere(bad)[0])
+            raise DataError(f"{where}: sample {row} holds NaN or an infinite value (feature {column}); clean or drop it")
+    too_big = np.abs(flat.astype(np.float64)) > _FLOAT32_MAX
+    if too_big.any():
+        row, column = (int(i) for i in np.argwhere(too_big)[0])
+        raise DataError(f"{where}: sample {row}, feature {column} is {flat[row, column]!r}, beyond float32's range; rescale the data")
+    return x.astype(np.float32)

@@ -1,0 +1,133 @@
+"""Folders of images: every image read by its real bit depth and colour model, or refused with one line.
+
+Read right: 1-bit, 8-bit and 16-bit grayscale (16-bit divided by 65535, not clipped), palette, RGB,
+CMYK and other colour models (as RGB), EXIF rotation, the first frame of an animation. Refused
+unless told what to do: images of different sizes (``image_size`` resizes them all), transparency
+that matters (``color_mode="RGBA"`` keeps it as a channel, ``"RGB"``/``"L"`` drops it), files that
+are not images (``skip_bad_files`` skips them and counts them). Sub-folders become labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from aekit.errors import DataError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+COLOR_MODES = ("L", "RGB", "RGBA")
+_GRAY_MODES = {"1", "L", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files below ``folder``, sorted, without hidden files (``.DS_Store``, ``._name.png``)."""
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def read_image_folder(folder: Path, image_size=None, color_mode=None, skip_bad_files=False):
+    """``(x, labels or None, image_shape, skipped files)`` of the images below ``folder``."""
+    if color_mode is not None and color_mode not in COLOR_MODES:
+        raise DataError(f"color mode {color_mode!r} is not supported; use one of {', '.join(COLOR_MODES)}")
+    files = image_files(folder)
+    if not files:
+        raise DataError(f"{folder}: holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    images, kept, skipped = [], [], []
+    for file in files:
+        try:
+            images.append(read_image(file, image_size))
+            kept.append(file)
+        except DataError:
+            if not skip_bad_files:
+                raise
+            skipped.append(file)
+    if not images:
+        raise DataError(f"{folder}: none of its {len(files)} image files could be read")
+    if image_size is None:
+        reference = images[0].shape[:2]
+        for file, image in zip(kept, images):
+            if image.shape[:2] != reference:
+                raise DataError(f"{folder}: images differ in size ({kept[0].name} is {reference[0]}x{reference[1]}, "
+                                f"{file.name} is {image.shape[0]}x{image.shape[1]}); pass --image-size H,W "
+                                "(image_size=(H, W)) to resize them all")
+    mode = color_mode or _common_mode(kept, images)
+    x = np.stack([_to_mode(file, image, mode) for file, image in zip(kept, images)])
+    classes = sorted({f.parent.relative_to(folder).as_posix() for f in kept})
+    y = None
+    if len(classes) > 1:
+        index = {c: i for i, c in enumerate(classes)}
+        y = np.array([index[f.parent.relative_to(folder).as_posix()] for f in kept], dtype=np.int64)
+    return x, y, tuple(x.shape[1:]), skipped
+
+
+def read_image(file: Path, image_size=None) -> np.ndarray:
+    """One image as float32 ``(H, W, channels)`` in [0, 1], channels 1 (gray), 2 (gray+alpha), 3 or 4 (RGBA)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as im:
+            im.seek(0)
+            im = ImageOps.exif_transpose(im)
+            im.load()
+            channels = _channels(file, im)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise DataError(f"{file}: not a readable image ({exc.__class__.__name__}); remove it, or pass --skip-bad-files "
+                        "to skip unreadable images") from None
+    if image_size is not None:
+        height, width = image_size
+        channels = [np.asarray(Image.fromarray(c, mode="F").resize((width, height), Image.BILINEAR)) for c in channels]
+    return np.clip(np.stack(channels, axis=-1), 0.0, 1.0).astype(np.float32)
+
+
+def _channels(file: Path, im) -> list[np.ndarray]:
+    """The image's channels as float32 arrays in [0, 1], by the image's real depth and colour model."""
+    mode = im.mode
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        mode = im.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return [np.asarray(im, dtype=np.float32) / 65535.0]
+    if mode == "I":  # 32-bit integers: 16-bit PNGs on some Pillow versions
+        values = np.asarray(im, dtype=np.int64)
+        if values.min() < 0 or values.max() > 65535:
+            raise DataError(f"{file}: 32-bit integer pixels range {values.min()}..{values.max()}; save it as 8- or 16-bit")
+        return [(values / 65535.0).astype(np.float32)]
+    if mode == "F":
+        values = np.asarray(im, dtype=np.float32)
+        if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
+            raise DataError(f"{file}: floating-point pixels outside [0, 1]; save it as 8- or 16-bit")
+        return [values]
+    if mode == "1":
+        im = im.convert("L")
+        mode = "L"
+    if mode not in ("L", "LA", "RGB", "RGBA"):
+        im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, ...
+        mode = "RGB"
+    array = np.asarray(im, dtype=np.float32) / 255.0
+    return [array] if array.ndim == 2 else [array[..., c] for c in range(array.shape[-1])]
+
+
+def _common_mode(files, images) -> str:
+    gray = all(image.shape[-1] in (1, 2) for image in images)
+    for file, image in zip(files, images):
+        if image.shape[-1] in (2, 4) and image[..., -1].min() < 1.0:
+            raise DataError(f"{file}: has transparent pixels; pass --color-mode RGBA to keep transparency as a "
+                            "channel, or --color-mode RGB (or L) to drop it")
+    return "L" if gray else "RGB"
+
+
+def _to_mode(file, image: np.ndarray, mode: str) -> np.ndarray:
+    """``image`` with the channels of ``mode``: L (1), RGB (3) or RGBA (4)."""
+    channels = image.shape[-1]
+    color = image[..., :1] if channels in (1, 2) else image[..., :3]
+    alpha = image[..., -1:] if channels in (2, 4) else np.ones_like(image[..., :1])
+    if mode == "L":
+        if color.shape[-1] == 3:  # ITU-R 601 luma, as Pillow's convert("L")
+            color = color @ np.array([0.299, 0.587, 0.114], dtype=np.float32)[:, None]
+        return color
+    rgb = np.repeat(color, 3, axis=-1) if color.shape[-1] == 1 else color
+    return rgb if mode == "RGB" else np.concatenate([rgb, alpha], axis=-1)
