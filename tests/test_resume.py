@@ -119,7 +119,7 @@ def test_python_api_resume_restores_random_state(digits, tmp_path):
     checkpoint, after_two = tmp_path / "run.keras", tmp_path / "after_two.keras"
 
     def keep_second_checkpoint(epoch, logs):
-        if epoch == 2:  # the file still holds epochs 1-2: the third one is saved after this callback
+        if epoch == 1:  # callbacks see an epoch after its checkpoint: the file holds epochs 1-2
             shutil.copy(checkpoint, after_two)
 
     make = lambda: VariationalAutoencoder(hidden_layers=(16,), latent_dim=2, batch_size=64, epochs=4, seed=1)

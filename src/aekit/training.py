@@ -38,32 +38,83 @@ def train(
 ) -> dict[str, list[float]]:
     """Fit ``model`` to reproduce ``y`` (default: ``x``) from ``x``; return the per-epoch history.
 
-    ``validation_data`` is ``x_val`` or ``(x_val, y_val)``; an autoencoder's target defaults to its
-    input in both. Training continues from ``initial_epoch`` up to ``epochs``, appending to
-    ``history`` (the epochs done before). After each epoch whose losses are finite,
-    ``on_epoch_end(epochs_done, history)`` is called; a Keras callback that sets
-    ``model.stop_training`` ends training after that epoch.
+    One ``model.fit`` over all epochs, fed by :class:`EpochBatches` (the samples in
+    :func:`epoch_order`), so Keras callbacks see an ordinary fit. ``validation_data`` is ``x_val``
+    or ``(x_val, y_val)``; an autoencoder's target defaults to its input in both. Training
+    continues from ``initial_epoch`` up to ``epochs``, appending to ``history`` (the epochs done
+    before). After each epoch whose losses are finite, ``on_epoch_end(epochs_done, history)`` is
+    called; a callback that sets ``model.stop_training`` ends training after that epoch.
     """
-    if y is None:
-        y = x
     if validation_data is not None and not isinstance(validation_data, tuple):
         validation_data = (validation_data, validation_data)
-    fit_args = dict(batch_size=batch_size, validation_data=validation_data, callbacks=list(callbacks), verbose=verbose)
     history = {k: list(v) for k, v in (history or {}).items()}
-    for epoch in range(initial_epoch, epochs):
-        order = epoch_order(len(x), seed, epoch) if shuffle else np.arange(len(x))
-        result = model.fit(x[order], y[order], epochs=epoch + 1, initial_epoch=epoch, shuffle=False, **fit_args)
-        logs = {k: float(values[-1]) for k, values in result.history.items()}
-        for metric in ("loss", "val_loss"):
-            if metric in logs and not math.isfinite(logs[metric]):
-                raise TrainingDiverged(epoch + 1, metric)
-        for k, value in logs.items():
-            history.setdefault(k, []).append(value)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch + 1, history)
-        if model.stop_training:  # a Keras callback asked to stop
-            break
+    if initial_epoch >= epochs:
+        return history
+    batches = epoch_batches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch, shuffle=shuffle)
+    guard = _epoch_guard(batches, history, on_epoch_end)
+    # shuffle=False: the order is ours (Keras would also shuffle the batches with Python's global random)
+    model.fit(batches, epochs=epochs, initial_epoch=initial_epoch, validation_data=validation_data, shuffle=False,
+              validation_batch_size=batch_size, callbacks=[guard, *callbacks], verbose=verbose)
+    if guard.error is not None:
+        raise guard.error
     return history
+
+
+def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuffle: bool = True):
+    """A Keras ``PyDataset`` of ``(x, y)`` batches in the order of :func:`epoch_order` for each epoch.
+
+    ``x`` (and ``y``) is anything indexable by an array of sample indices with a length: a NumPy
+    array, a memory map, or a streaming source. ``set_epoch(e)`` (called by the training loop as
+    epoch ``e`` begins) selects that epoch's permutation; Keras' own epoch-end calls change nothing.
+    """
+    import keras
+
+    class EpochBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.set_epoch(epoch)
+
+        def set_epoch(self, number: int):
+            self.epoch = number
+            self.order = epoch_order(len(x), seed, number) if shuffle else np.arange(len(x))
+
+        def __len__(self):
+            return -(-len(x) // batch_size)
+
+        def __getitem__(self, index):
+            rows = self.order[index * batch_size : (index + 1) * batch_size]
+            if shuffle:
+                rows = np.sort(rows)  # the batch is a set: reading in file order is cheaper, the loss is the same
+            inputs = x[rows]
+            return inputs, (inputs if y is None else y[rows])
+
+    return EpochBatches()
+
+
+def _epoch_guard(batches, history: dict, on_epoch_end):
+    """The Keras callback that frames each epoch: its sample order as it begins; as it ends the NaN
+    check first, then the history, then ``on_epoch_end``."""
+    import keras
+
+    class EpochGuard(keras.callbacks.Callback):
+        error = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            batches.set_epoch(epoch)
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            for metric in ("loss", "val_loss"):
+                if metric in logs and not math.isfinite(logs[metric]):
+                    self.error = TrainingDiverged(epoch + 1, metric)
+                    self.model.stop_training = True
+                    return
+            for k, value in logs.items():
+                history.setdefault(k, []).append(value)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch + 1, history)
+
+    return EpochGuard()
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -153,6 +204,7 @@ def progress_bar(epochs: int, stream=None, width: int = 24):
             super().__init__()
             self.durations = []
             self.current = 0
+            self.drawn = 0.0
 
         def on_epoch_begin(self, epoch, logs=None):
             self.current = epoch
@@ -161,8 +213,11 @@ def progress_bar(epochs: int, stream=None, width: int = 24):
             self.start = getattr(self, "last_end", now)
 
         def on_train_batch_end(self, batch, logs=None):
+            # at most ten redraws a second: reading the loss waits for the device, so only then
             steps = (self.params or {}).get("steps") or 0
-            if interactive and steps:
+            now = time.perf_counter()
+            if interactive and steps and now - self.drawn >= 0.1:
+                self.drawn = now
                 done = int(width * (batch + 1) / steps)
                 loss = f" loss {float(logs['loss']):.4g}" if logs and "loss" in logs else ""
                 bar = "=" * done + "." * (width - done)
