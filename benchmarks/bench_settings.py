@@ -10,7 +10,7 @@ model, same initial weights) and trains them in turns, one epoch each, for sever
 setting sees the same load. Reported: the median seconds per epoch over the rounds after the first
 (which compiles) and the ratio to the backend's default setting. No validation pass (the settings
 act on training). Settings: ``steps_per_execution``, ``jit_compile``, batch size, and on jax
-``_speed_layers.ReshapeMaxPooling2D`` in place of ``MaxPooling2D`` for the convolutional model.
+``aekit.layers.ReshapeMaxPooling2D`` in place of ``MaxPooling2D`` for the convolutional model.
 """
 
 import json
@@ -39,7 +39,7 @@ SETTINGS = {
     ],
     ("jax", "convolutional"): [
         {"setting": "default (batch 256)"},
-        {"setting": "ReshapeMaxPooling2D", "layers": "_speed_layers"},
+        {"setting": "ReshapeMaxPooling2D", "layers": "aekit.layers"},
         {"setting": "steps_per_execution=8", "steps_per_execution": 8},
     ],
     ("tensorflow", "convolutional"): [
@@ -64,8 +64,8 @@ def worker(spec):
     original_pool = keras.layers.MaxPooling2D
     for setting in spec["settings"]:
         keras.utils.set_random_seed(0)
-        if setting.get("layers") == "_speed_layers":
-            import _speed_layers as speed
+        if setting.get("layers") == "aekit.layers":
+            from aekit import layers as speed
 
             keras.layers.MaxPooling2D = speed.ReshapeMaxPooling2D
         _, _, auto = load_exercise(model_name)(*EXERCISES[model_name][1])

@@ -66,9 +66,9 @@ VARIANTS = [
     *[{"model": m, "label": f"jax, XLA_FLAGS={flag}", "backend": "jax", "setup": "aekit", "env": {"XLA_FLAGS": flag}}
       for m in ("vanilla", "convolutional")
       for flag in ("--xla_cpu_use_onednn=true", "--xla_cpu_use_xnnpack=true", "--xla_cpu_experimental_onednn_custom_call=true")],
-    # _speed_layers.ReshapeMaxPooling2D in place of keras.layers.MaxPooling2D (same function, cheaper gradient on XLA)
-    {"model": "convolutional", "label": "jax, ReshapeMaxPooling2D", "backend": "jax", "setup": "aekit", "layers": "_speed_layers"},
-    {"model": "convolutional", "label": "jax, ReshapeMaxPooling2D + XNNPACK", "backend": "jax", "setup": "aekit", "layers": "_speed_layers",
+    # aekit.layers.ReshapeMaxPooling2D in place of keras.layers.MaxPooling2D (same function, cheaper gradient on XLA)
+    {"model": "convolutional", "label": "jax, ReshapeMaxPooling2D", "backend": "jax", "setup": "aekit", "layers": "aekit.layers"},
+    {"model": "convolutional", "label": "jax, ReshapeMaxPooling2D + XNNPACK", "backend": "jax", "setup": "aekit", "layers": "aekit.layers",
      "env": {"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"}},
 ]
 TARGET_SPEEDUP = 3.5
@@ -92,8 +92,8 @@ def worker(case: dict) -> dict:
     from conformance import EXERCISES as SPECS
     from conformance import load_exercise, seed_as_lesson
 
-    if case.get("layers") == "_speed_layers":  # the faster drop-in layers, in place of Keras' own
-        import _speed_layers as speed
+    if case.get("layers") == "aekit.layers":  # the faster drop-in layers, in place of Keras' own
+        from aekit import layers as speed
 
         keras.layers.MaxPooling2D = speed.ReshapeMaxPooling2D
     seed_as_lesson(0)

@@ -4,6 +4,8 @@ Models are small and trained once per module (the ``fitted`` fixture), then shar
 of what each family is for and by the save/load round trip every family must pass.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -392,3 +394,41 @@ def test_every_family_learns_on_an_mnist_subset(name, mnist):
         losses = model.history_["loss"]
     assert losses[-1] < losses[0]
     assert model.reconstruct(x[:128]).shape == (128, 28, 28, 1)
+
+
+# ---------------------------------------------------------------------- faster layers
+
+
+@pytest.mark.parametrize("shape, padding", [((2, 28, 28, 3), "same"), ((2, 7, 7, 2), "same"), ((2, 9, 6, 1), "valid")])
+def test_reshape_max_pooling_computes_what_max_pooling_computes(rng, shape, padding, tmp_path):
+    import keras
+
+    from aekit.layers import ReshapeMaxPooling2D
+
+    x = rng.normal(size=shape).astype("float32")
+    fast, stock = ReshapeMaxPooling2D((2, 2), padding=padding), keras.layers.MaxPooling2D((2, 2), padding=padding)
+    np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(stock(x)), atol=1e-5)
+    inputs = keras.Input(shape[1:])
+    model = keras.Model(inputs, ReshapeMaxPooling2D((2, 2), padding=padding)(inputs))
+    model.save(tmp_path / "pool.keras")
+    loaded = keras.saving.load_model(tmp_path / "pool.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(stock(x)), atol=1e-5)
+    assert isinstance(loaded.layers[-1], keras.layers.MaxPooling2D)
+
+
+def test_the_exercise_keeps_keras_own_layers_and_the_family_the_faster_one():
+    import importlib.util
+
+    import keras
+
+    from aekit.layers import ReshapeMaxPooling2D
+
+    spec = importlib.util.spec_from_file_location("conv_exercise", Path(__file__).parents[1] / "exercises" / "2-convolutional.py")
+    exercise = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exercise)
+    encoder, _, _ = exercise.autoencoder((28, 28, 1), [16, 8, 8], (4, 4, 8))
+    pools = [layer for layer in encoder.layers if isinstance(layer, keras.layers.MaxPooling2D)]
+    assert len(pools) == 3 and all(type(layer) is keras.layers.MaxPooling2D for layer in pools)
+    family = ConvAutoencoder((4, 4), epochs=1)
+    encoder, _, _ = family._build((8, 8, 1))
+    assert any(type(layer) is ReshapeMaxPooling2D for layer in encoder.layers)

@@ -204,3 +204,37 @@ class SummedReconstructionLoss(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "kind": self.kind}
+
+
+@register
+class ReshapeMaxPooling2D(keras.layers.MaxPooling2D):
+    """``MaxPooling2D`` for non-overlapping windows, computed as a reshape and a max.
+
+    The same outputs as ``MaxPooling2D`` (it subclasses it: ``isinstance``, summaries and configs
+    are unchanged), but a cheap gradient: XLA:CPU differentiates ``MaxPooling2D`` with
+    ``select_and_scatter``, which cost 78 ms of a 256-image step at 28x28x16 here, against 11 ms for
+    this (``benchmarks/bench_speed.py``). ``same`` padding pads with ``-inf`` where Keras and
+    TensorFlow put the extra row or column (bottom, right). Where a window holds tied maxima the
+    gradient is shared between them instead of going to the first one.
+    """
+
+    def call(self, inputs):
+        ph, pw = self.pool_size
+        if self.data_format != "channels_last" or tuple(self.strides) != (ph, pw):
+            return super().call(inputs)
+        height, width = inputs.shape[1], inputs.shape[2]
+        if height is None or width is None:
+            return super().call(inputs)
+        x = inputs
+        out_h, out_w = (-(-height // ph), -(-width // pw)) if self.padding == "same" else (height // ph, width // pw)
+        if self.padding == "same" and (out_h * ph != height or out_w * pw != width):
+            # Keras/TF "same" pooling puts the extra padding at the bottom/right
+            low = ops.convert_to_tensor(float("-inf"), dtype=x.dtype)
+            pad_h, pad_w = out_h * ph - height, out_w * pw - width
+            x = ops.pad(x, [[0, 0], [pad_h // 2, pad_h - pad_h // 2], [pad_w // 2, pad_w - pad_w // 2], [0, 0]],
+                        constant_values=low)
+        else:
+            x = x[:, : out_h * ph, : out_w * pw, :]
+        channels = x.shape[3]
+        x = ops.reshape(x, (-1, out_h, ph, out_w, pw, channels))
+        return ops.max(x, axis=(2, 4))

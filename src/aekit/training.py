@@ -14,6 +14,7 @@ import contextlib
 import math
 import sys
 import time
+import weakref
 
 import numpy as np
 
@@ -123,16 +124,17 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
 
 
 def predict(model, x, batch_size: int = 4096):
-    """Run ``model`` on ``x`` in inference mode, without ``predict``'s per-call set-up cost.
+    """Run ``model`` on ``x`` in inference mode, at the cost of the arithmetic even for a few samples.
 
-    Uses the model's compiled predict step one batch at a time, so a call on a handful of
-    samples costs about as much as the arithmetic. Batches are zero-padded to a power of two
-    (at least 8 rows), so calls with many different sizes reuse a few compiled programs instead
-    of compiling one per size (jax and tf.function both compile per input shape). Returns NumPy
-    arrays (a list of them for models with several outputs).
+    On jax the model runs as one cached, jit-compiled stateless call per batch (an interactive page
+    or a service encoding one sample at a time pays microseconds, not Keras' ``predict`` set-up);
+    other backends use the model's compiled predict step. Batches are zero-padded to a power of
+    two (at least 8 rows), so calls with many different sizes reuse a few compiled programs.
+    Returns NumPy arrays (a list of them for models with several outputs).
     """
     x = np.asarray(x, dtype=np.float32)
-    parts = [_predict_batch(model, x[i : i + batch_size]) for i in range(0, max(len(x), 1), batch_size)]
+    run = _inference_function(model)
+    parts = [_predict_batch(run, x[i : i + batch_size]) for i in range(0, max(len(x), 1), batch_size)]
     if len(parts) == 1:
         return parts[0]
     if isinstance(parts[0], list):
@@ -140,12 +142,36 @@ def predict(model, x, batch_size: int = 4096):
     return np.concatenate(parts)
 
 
-def _predict_batch(model, batch):
+_INFERENCE = weakref.WeakKeyDictionary()
+
+
+def _inference_function(model):
+    """``batch -> outputs`` for ``model``: a jit-compiled stateless call on jax (cached per model)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return model.predict_on_batch
+    run = _INFERENCE.get(model)
+    if run is None:
+        import jax
+
+        @jax.jit
+        def call(trainable, non_trainable, batch):
+            return model.stateless_call(trainable, non_trainable, batch, training=False)[0]
+
+        def run(batch):  # the weights as they are now: a model trained further is seen at once
+            return call([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables], batch)
+
+        _INFERENCE[model] = run
+    return run
+
+
+def _predict_batch(run, batch):
     n = len(batch)
     rows = max(8, 1 << max(n - 1, 0).bit_length())
     if rows != n:
         batch = np.concatenate([batch, np.zeros((rows - n, *batch.shape[1:]), batch.dtype)])
-    out = model.predict_on_batch(batch)
+    out = run(batch)
     if isinstance(out, (list, tuple)):
         return [np.asarray(o)[:n] for o in out]
     return np.asarray(out)[:n]

@@ -271,12 +271,13 @@ class Autoencoder(BaseEstimator):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) first")
 
     def _check_input(self, X, fitting=False) -> np.ndarray:
-        from sklearn.utils.validation import check_array
-
         if not fitting:
             self._check_fitted()
-        X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite=True, ensure_min_features=1,
-                        input_name="X")
+        if not (isinstance(X, np.ndarray) and X.dtype == np.float32 and X.ndim >= 2 and X.size and np.isfinite(X).all()):
+            from sklearn.utils.validation import check_array  # every other input, with scikit-learn's messages
+
+            X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite=True, ensure_min_features=1,
+                            input_name="X")
         if not fitting and tuple(X.shape[1:]) != self.input_shape_:
             if X.ndim == 2 and len(self.input_shape_) == 1:  # scikit-learn's wording for tables
                 raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.input_shape_[0]} features as input")

@@ -51,11 +51,14 @@ def build_conv_autoencoder(
     loss="binary_crossentropy",
     optimizer="adam",
     learning_rate=None,
+    fast_pooling=True,
 ):
     """Return ``(encoder, decoder, autoencoder)`` for images shaped ``input_dims`` = (H, W, C).
 
     ``latent_dim``, when given, must equal the code shape the encoder produces (it is checked,
     not used to build); ``corruption`` is a layer applied to the autoencoder's input.
+    ``fast_pooling`` pools with :class:`~aekit.layers.ReshapeMaxPooling2D` (the same function as
+    ``MaxPooling2D``, a gradient several times cheaper on XLA:CPU); exercise 2 keeps Keras' own.
     """
     import keras
 
@@ -71,13 +74,16 @@ def build_conv_autoencoder(
     if latent_dim is not None and tuple(latent_dim) != code_shape:
         raise ValueError(f"latent_dim {tuple(latent_dim)} does not match the encoder's output {code_shape} for input {shape} and filters {filters}")
 
+    from aekit.layers import ReshapeMaxPooling2D
+
+    pooling = ReshapeMaxPooling2D if fast_pooling else keras.layers.MaxPooling2D
     inputs = keras.Input(shape)
     x = inputs
     if not lesson_layout:
         x = keras.layers.ZeroPadding2D(pooling_padding(shape, len(filters)))(x)
     for n in filters:
         x = keras.layers.Conv2D(n, (3, 3), padding="same", activation=activation)(x)
-        x = keras.layers.MaxPooling2D((2, 2), padding="same")(x)
+        x = pooling((2, 2), padding="same")(x)
     encoder = keras.Model(inputs, x, name="encoder")
 
     latent = keras.Input(code_shape)
