@@ -354,3 +354,202 @@ def test_library_messages_are_explained_and_warnings_stay_quiet(tmp_path):
     assert result.stderr.strip().splitlines() == [f"aekit: error: {path}: line 2, column 'a' holds 1e+300, beyond float32's range; rescale that column"]
     seed = subprocess.run([AEKIT, "train", "dense", "--seed", str(2**40)], capture_output=True, text=True, timeout=120)
     assert seed.returncode == 2 and "--seed" in seed.stderr and "4294967295" in seed.stderr
+
+
+# ---------------------------------------------------------------- a second hostile round (issue 13's re-check)
+
+
+def test_force_waits_for_the_lock_and_the_manifest_names_only_aekit_files(tmp_path, capsys):
+    folder = tmp_path / "run"
+    assert cli.main(["train", "dense", *TINY, "--out", str(folder)]) == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    manifest = json.loads((folder / ".aekit-files.json").read_text())
+    manifest["../victim.txt"] = "pending"
+    manifest[str(victim)] = "pending"
+    (folder / ".aekit-files.json").write_text(json.dumps(manifest))
+    (folder / ".aekit-lock").write_text(json.dumps({"host": os.uname().nodename, "pid": os.getpid(), "since": "now"}))
+    assert "is in use by aekit process" in fails(capsys, ["train", "dense", *TINY, "--out", str(folder), "--force"])
+    assert (folder / "settings.json").exists()  # the lock comes before any removal
+    (folder / ".aekit-lock").unlink()
+    assert cli.main(["train", "dense", *TINY, "--out", str(folder), "--force"]) == 0
+    assert victim.read_text() == "mine"
+
+
+def test_python_api_replaces_its_own_files_and_never_a_users(run, tmp_path):
+    import aekit
+    from aekit import plots
+    from aekit.errors import OutputExistsError
+
+    model = aekit.load(run / "model.keras")
+    thesis = tmp_path / "thesis.keras"
+    thesis.write_bytes(b"my thesis")
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
+        model.save(thesis)
+    assert thesis.read_bytes() == b"my thesis"
+    model.save(tmp_path / "mine.keras")
+    model.save(tmp_path / "mine.keras")  # aekit's own model file: replaced
+    figure = tmp_path / "figure1.png"
+    figure.write_bytes(b"\x89PNG my drawing")
+    images = np.zeros((3, 8, 8))
+    with pytest.raises(OutputExistsError):
+        plots.plot_reconstructions(images, images, tmp_path / "figure1")
+    plots.plot_reconstructions(images, images, tmp_path / "drawn")
+    plots.plot_reconstructions(images, images, tmp_path / "drawn")  # an aekit figure: replaced
+    assert figure.read_bytes() == b"\x89PNG my drawing"
+    link = tmp_path / "codes.csv"
+    link.symlink_to(tmp_path / "nowhere" / "codes.csv")
+    assert cli.main(["encode", str(run), "-o", str(link), "-q"]) == 2 and link.is_symlink()
+
+
+def test_more_data_variants_are_read_right_or_refused(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    pandas = tmp_path / "pandas.csv"
+    pandas.write_text(",a,b\n0,0.5,0.25\n1,0.75,0.5\n2,0.1,0.2\n")
+    data = load_dataset(pandas, test_size=0.0)
+    assert data.columns == ("a", "b") and data.x_train.shape == (3, 2)
+    numbered = tmp_path / "numbered.csv"
+    numbered.write_text("0,1,2\n0.5,0.25,0.125\n0.1,0.2,0.3\n")
+    assert load_dataset(numbered, test_size=0.0).x_train.shape == (2, 3)
+    spaced = tmp_path / "saved.txt"
+    np.savetxt(spaced, np.full((4, 3), 0.5))
+    assert load_dataset(spaced, test_size=0.0).x_train.shape == (4, 3)
+
+    np.save(tmp_path / "big_endian.npy", np.array([[0, 65535]] * 3, dtype=">u2"))
+    np.testing.assert_allclose(load_dataset(tmp_path / "big_endian.npy", test_size=0.0).x_train[0], [0.0, 1.0])
+    np.savez(tmp_path / "mixed.npz", x_train=np.zeros((4, 6), np.uint8), x_test=np.full((2, 6), 200.0, np.float32))
+    with pytest.raises(DataError, match="x_train is uint8 and x_test float32"):
+        load_dataset(tmp_path / "mixed.npz")
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((6, 6, 3), 60 * i, np.uint8)).save(folder / f"{i}.png")
+    (folder / "phone.heic").write_bytes(b"not readable here")
+    with pytest.raises(DataError, match="phone.heic: not a readable image"):
+        load_dataset(folder)
+    (folder / "phone.heic").unlink()
+    wide = np.zeros((6, 6, 3), np.uint16)
+    with open(folder / "deep.png", "wb") as f:  # a 16-bit colour PNG, by its header
+        import struct
+        import zlib
+
+        def chunk(kind, body):
+            return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        raw = b"".join(b"\x00" + wide[r].byteswap().tobytes() for r in range(6))
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 6, 6, 16, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    with pytest.raises(DataError, match="deep.png: a 16-bit colour PNG"):
+        load_dataset(folder)
+
+    np.save(tmp_path / "table.npy", np.full((6, 4), 0.5, np.float32))
+    with pytest.raises(DataError, match="--image-size applies to folders of images"):
+        load_dataset(tmp_path / "table.npy", image_size=(4, 4))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "digits").mkdir()
+    with pytest.raises(DataError, match="names both a built-in data set"):
+        load_dataset("digits")
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("0.1,0.2\n0.3,0.4\n0.5,0.6\n0.7,0.8\n")
+    assert cli.main(["train", "dense", "--data", str(tiny), "--hidden", "2", "--latent", "1", "--epochs", "1",
+                     "--out", str(tmp_path / "tiny_run"), "-q"]) == 0
+
+
+def test_changed_images_and_edited_model_files_are_noticed(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(12):
+        Image.fromarray(np.full((8, 8), 20 * i, np.uint8)).save(folder / f"{i:02d}.bmp")
+    run_folder = folder / "my_run"  # a run kept inside its own data folder: its plots are not data
+    assert cli.main(["train", "dense", "--data", str(folder), "--hidden", "4", "--latent", "2", "--epochs", "1",
+                     "--out", str(run_folder), "-q"]) == 0
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(run_folder), "-q"]) == 0
+    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(folder / "03.bmp")  # same size, new content
+    assert "the run's data changed" in fails(capsys, ["evaluate", str(run_folder)])
+
+    path = tmp_path / "edited.keras"
+    path.write_bytes((run_folder / "model.keras").read_bytes())
+    rewrite_model_metadata(path, lambda m: {**m, "params": {**m["params"], "latent_dim": 5}})
+    assert "do not match the model's weights" in fails(capsys, ["evaluate", str(path), "--data", "digits"])
+    rewrite_model_metadata(path, lambda m: {**m, "params": {**m["params"], "latent_dim": 2}, "rng_state": [["x"]]})
+    assert "field 'rng_state'" in fails(capsys, ["evaluate", str(path), "--data", "digits"])
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda d: {**d, "train_samples": "100"}, "field 'train_samples' must be a whole number"),
+    (lambda d: {**d, "image_size": 28}, "field 'image_size' must be a list"),
+    (lambda d: {**d, "test_size": "0.2"}, "field 'test_size' must be a number"),
+    (lambda d: {**d, "path": 42}, "field 'path' must be text"),
+], ids=["samples-text", "size-int", "test-size-text", "path-number"])
+def test_edited_data_settings_get_one_line(run, tmp_path, capsys, edit, expected):
+    import shutil
+
+    folder = tmp_path / "edited"
+    shutil.copytree(run, folder)
+    settings = json.loads((folder / "settings.json").read_text())
+    settings.update(status="interrupted", data=edit(settings["data"]))
+    (folder / "settings.json").write_text(json.dumps(settings))
+    line = fails(capsys, ["train", "--resume", str(folder), "-q"])
+    assert "settings.json (data)" in line and expected in line
+
+
+def test_a_copied_run_resumes_and_damaged_histories_are_rebuilt(run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy, copy_function=shutil.copyfile)  # new timestamps, as scp or unzip give
+    settings = json.loads((copy / "settings.json").read_text())
+    settings.update(status="interrupted", params={**settings["params"], "epochs": 2})  # a hand edit: one epoch more
+    (copy / "settings.json").write_text(json.dumps(settings))
+    assert cli.main(["train", "--resume", str(copy), "-q"]) == 0
+    assert len(json.loads((copy / "metrics.json").read_text())) and "epoch" in (copy / "history.csv").read_text()
+    (copy / "history.csv").write_text("epoch,loss,val_loss\n\n1,x\n")
+    assert "'aekit report RUN' rebuilds it from model.keras" in fails(capsys, ["report", str(copy)])
+    (copy / "history.csv").unlink()
+    assert cli.main(["report", str(copy), "-q"]) == 0
+    assert len((copy / "history.csv").read_text().strip().splitlines()) == 3
+    (copy / "metrics.json").unlink()
+    (copy / "metrics.json").mkdir()
+    assert "metrics.json is a folder" in fails(capsys, ["report", str(copy)])
+
+
+def test_mistakes_in_names_are_found_before_any_work(run, tmp_path, capsys, monkeypatch):
+    assert "the file name must end in .npy or .csv" in fails(capsys, ["encode", str(run), "-o", str(tmp_path / "codes")])
+    assert "--out is empty" in fails(capsys, ["train", "dense", "--out", "  "])
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "history.csv").write_text("my own history\n")
+    assert "history.csv is not a file aekit wrote" in fails(capsys, ["train", "dense", *TINY, "--out", str(folder), "--force"])
+    assert sorted(p.name for p in folder.iterdir()) == ["history.csv"]  # refused before training: nothing written
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cli.main(["train", "dense", *TINY, "--out", "~/tilde_run"]) == 0
+    assert (tmp_path / "tilde_run" / "model.keras").is_file()
+    assert cli.main(["encode", "~/tilde_run", "-o", "~/codes.npy", "-q"]) == 0 and (tmp_path / "codes.npy").is_file()
+
+
+def test_sigterm_before_the_first_epoch_leaves_no_folder(tmp_path):
+    folder = tmp_path / "stopped"
+    process = subprocess.Popen([AEKIT, "train", "conv", "--filters", "16,16", "--epochs", "3", "--data", "digits",
+                                "--out", str(folder), "-q"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (folder / "settings.json").exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err
+    if not (folder / "model.keras").exists():  # stopped before its first epoch ended
+        assert not folder.exists()
+
+
+def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path):
+    from aekit.run_folder import RunFolder
+
+    folder = RunFolder(tmp_path)
+    (tmp_path / ".aekit-lock").write_text(json.dumps({"host": os.uname().nodename, "pid": os.getpid(), "started": 1}))
+    with folder.lock():  # this process started long after tick 1: the lock's process is gone
+        assert json.loads((tmp_path / ".aekit-lock").read_text())["pid"] == os.getpid()

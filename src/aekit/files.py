@@ -23,6 +23,8 @@ import numpy as np
 from aekit.errors import OutputError, OutputExistsError
 
 TEMP_MARK = ".aekit-tmp-"
+#: the Software text chunk of every PNG aekit draws: what proves a figure is aekit's to replace
+PNG_MARK = "aekit (matplotlib)"
 
 
 def final_path(path, suffixes: tuple[str, ...] | None = None, default_suffix: str | None = None) -> Path:
@@ -30,7 +32,9 @@ def final_path(path, suffixes: tuple[str, ...] | None = None, default_suffix: st
 
     ``suffixes`` lists the accepted ones (case-insensitive); another suffix is a one-line error.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
+    if not str(path).strip() or path.name in ("", ".", ".."):
+        raise OutputError(f"{str(path)!r} is not a file name; name the file to write")
     if default_suffix and not path.suffix:
         path = path.with_name(path.name + default_suffix)
     if suffixes and path.suffix.lower() not in suffixes:
@@ -39,14 +43,16 @@ def final_path(path, suffixes: tuple[str, ...] | None = None, default_suffix: st
 
 
 @contextlib.contextmanager
-def replacing(path, force: bool = False):
+def replacing(path, force: bool | None = False, ours=None):
     """Yield a temporary path to write; on success it becomes ``path`` atomically.
 
-    An existing ``path`` is refused unless ``force``; a folder at ``path`` always is. If the
-    block raises, the temporary file is removed and ``path`` is untouched.
+    An existing ``path`` (a link too, even a dangling one) is refused unless ``force``; with
+    ``force=None`` it is replaced only when ``ours(path)`` proves aekit wrote it (the Python API's
+    default: a model or figure of aekit's is replaced, a user's file never). A folder at ``path``
+    is always refused. If the block raises, the temporary file is removed and ``path`` is untouched.
     """
-    path = Path(path)
-    refuse_existing(path, force)
+    path = Path(path).expanduser()
+    refuse_existing(path, force, ours)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -70,13 +76,17 @@ def replacing(path, force: bool = False):
             tmp.unlink()
 
 
-def refuse_existing(path, force: bool) -> None:
-    """One line saying what to do when ``path`` exists (and always when it is a folder)."""
-    path = Path(path)
+def refuse_existing(path, force: bool | None, ours=None) -> None:
+    """One line saying what to do when ``path`` exists (and always when it is a folder); see :func:`replacing`."""
+    path = Path(path).expanduser()
     if path.is_dir():
         raise OutputExistsError(f"{path} is a folder; choose a file name")
-    if path.exists() and not force:
-        raise OutputExistsError(f"{path} already exists; choose another name or add --force to replace it")
+    if not os.path.lexists(path) or force:
+        return
+    if force is None and ours is not None and path.is_file() and not path.is_symlink() and ours(path):
+        return
+    raise OutputExistsError(f"{path} already exists; choose another name or add --force "
+                            "(overwrite=True in Python) to replace it")
 
 
 def write_bytes(path, data: bytes, force: bool = False) -> Path:
@@ -109,12 +119,19 @@ def write_array(path, array, force: bool = False, columns: list[str] | None = No
     return write_text(path, out.getvalue(), force)
 
 
-def write_figure(figure, path, force: bool = False, dpi: int = 100) -> Path:
-    """A matplotlib figure as a PNG file (``.png`` is added to a name without a suffix)."""
+def write_figure(figure, path, force: bool | None = False, dpi: int = 100) -> Path:
+    """A matplotlib figure as a PNG file (``.png`` is added to a name without a suffix), marked as aekit's."""
     path = final_path(path, (".png",), default_suffix=".png")
-    with replacing(path, force) as tmp:
-        figure.savefig(tmp, dpi=dpi, format="png")
+    with replacing(path, force, ours=is_aekit_png) as tmp:
+        figure.savefig(tmp, dpi=dpi, format="png", metadata={"Software": PNG_MARK})
     return path
+
+
+def is_aekit_png(path) -> bool:
+    """Whether ``path`` is a PNG aekit drew (its Software text chunk says so)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    return head.startswith(b"\x89PNG") and PNG_MARK.encode() in head
 
 
 def remove_leftovers(folder) -> list[Path]:

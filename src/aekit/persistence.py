@@ -30,12 +30,16 @@ FORMAT_VERSION = 1
 _LEGACY_RNG_NAME = "aekit_rng.json"  # the random state's own entry in files from before format 1
 
 
-def save(estimator, path, *, overwrite: bool = True) -> Path:
-    """Write fitted ``estimator`` to ``path`` (``.keras``) atomically; return the path."""
+def save(estimator, path, *, overwrite: bool | None = None) -> Path:
+    """Write fitted ``estimator`` to ``path`` (``.keras``) atomically; return the path.
+
+    An existing aekit model file is replaced; any other file only with ``overwrite=True``
+    (``overwrite=False`` refuses every existing file).
+    """
     import keras
 
     estimator._check_fitted()
-    path = Path(path)
+    path = Path(path).expanduser()
     if path.suffix != ".keras":
         raise ModelFileError(f"{path}: model files must end in .keras")
     state = estimator._state()
@@ -52,7 +56,7 @@ def save(estimator, path, *, overwrite: bool = True) -> Path:
     }
     from aekit.training import no_tensorflow_import
 
-    with replacing(path, force=overwrite) as tmp:
+    with replacing(path, force=overwrite, ours=is_aekit_model) as tmp:
         with no_tensorflow_import():
             keras.saving.save_model(estimator.model_, tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
@@ -64,7 +68,7 @@ def load(path):
     """The estimator saved in ``path``, ready to use or to resume training (``fit(..., resume=True)``)."""
     import keras
 
-    path = Path(path)
+    path = Path(path).expanduser()
     document, legacy_rng = read_metadata(path)
     cls = _family_class(document, path)
     params = {}
@@ -96,6 +100,8 @@ def load(path):
     }
     attributes = field(document, "attributes", dict, where, ModelFileError, optional=True, default={})
     rng_state = field(document, "rng_state", list, where, ModelFileError, optional=True, default=legacy_rng)
+    _check_matches(estimator, model, tuple(shape), where)
+    _check_rng_state(rng_state, model, where)
     try:
         estimator._restore(model, tuple(shape), history, attributes, rng_state)
     except (KeyError, ValueError, TypeError) as exc:
@@ -103,9 +109,20 @@ def load(path):
     return estimator
 
 
+def is_aekit_model(path) -> bool:
+    """Whether ``path`` is a model file aekit wrote (a Keras archive holding ``aekit.json``)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return METADATA_NAME in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def read_metadata(path) -> tuple[dict, list | None]:
     """``(aekit.json as a dict, legacy random state or None)`` of a model file, checked to be aekit's."""
-    path = Path(path)
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise ModelFileError(f"{path}: a folder, not a model file")
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     try:
@@ -124,6 +141,39 @@ def read_metadata(path) -> tuple[dict, list | None]:
     check_format(document, where, ModelFileError, FORMAT_VERSION)
     legacy_rng = parse_json(b'{"s": ' + legacy + b"}", where, ModelFileError)["s"] if legacy else None
     return document, legacy_rng
+
+
+def _check_matches(estimator, model, input_shape, where) -> None:
+    """The parameters in ``aekit.json`` must build the model the archive holds: same weights, same shapes."""
+    from aekit.training import no_tensorflow_import
+
+    try:
+        with no_tensorflow_import():
+            reference = estimator._build(input_shape)[2]
+    except NotImplementedError:  # a family that builds in stages (the stacked classifier)
+        return
+    except Exception as exc:
+        raise ModelFileError(f"{where}: its parameters and input_shape do not build a model ({exc.__class__.__name__}); "
+                             "the file was edited or damaged") from None
+    expected = [tuple(w.shape) for w in reference.weights]
+    found = [tuple(w.shape) for w in model.weights]
+    if expected != found:
+        raise ModelFileError(f"{where}: its parameters and input_shape do not match the model's weights; "
+                             "the file was edited or damaged")
+
+
+def _check_rng_state(rng_state, model, where) -> None:
+    if rng_state is None:
+        return
+    from aekit.training import rng_variables
+
+    variables = rng_variables(model)
+    shapes_ok = len(rng_state) == len(variables) and all(
+        np.asarray(value).shape == tuple(v.shape) and np.issubdtype(np.asarray(value).dtype, np.integer)
+        for value, v in zip(rng_state, variables))
+    if not shapes_ok:
+        raise ModelFileError(f"{where}: field 'rng_state' does not fit the model's random generators; "
+                             "the file was edited or damaged")
 
 
 def _family_class(document: dict, path: Path):

@@ -1,8 +1,8 @@
 """The lessons' figures, drawn headless with matplotlib and saved as PNG files.
 
 Every function takes plain arrays (not models), draws one figure, writes it to ``path`` (through
-:mod:`aekit.files`: atomically, ``.png`` added to a bare name, an existing file replaced only with
-``overwrite=True``, the default) and returns the path, so the Python API, the command line and the tests share them. Figures are
+:mod:`aekit.files`: atomically, ``.png`` added to a bare name; an existing figure of aekit's is
+replaced, any other file only with ``overwrite=True``) and returns the path, so the Python API, the command line and the tests share them. Figures are
 saved at a fixed size (each function's docstring gives it in pixels), never cropped, so the
 files are predictable. Images may be grayscale ``(n, H, W)``/``(n, H, W, 1)``, RGB
 ``(n, H, W, 3)`` or flat vectors (square grayscale or square RGB, otherwise pass ``image_shape``).
@@ -55,8 +55,10 @@ def _figure(width_px: int, height_px: int, **kwargs):
     return _pyplot().subplots(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, **kwargs)
 
 
-def _save(fig, path, overwrite: bool) -> Path:
-    """Write ``fig`` through aekit's one writer (``.png`` added to a bare name; atomic) and close it."""
+def _save(fig, path, overwrite: bool | None) -> Path:
+    """Write ``fig`` through aekit's one writer (``.png`` added to a bare name; atomic) and close it.
+
+    ``overwrite=None`` (the default) replaces a figure aekit drew and refuses any other file."""
     from aekit.files import write_figure
 
     try:
@@ -84,7 +86,7 @@ def _mosaic(images: np.ndarray, n_cols: int, pad: int = 1) -> np.ndarray:
 # ---------------------------------------------------------------------- rows of images
 
 
-def plot_image_rows(rows, path, titles=None, image_shape=None, n: int = 10, overwrite: bool = True) -> Path:
+def plot_image_rows(rows, path, titles=None, image_shape=None, n: int = 10, overwrite: bool | None = None) -> Path:
     """Rows of images (e.g. originals over reconstructions), ``n`` per row, each row titled.
 
     The figure is ``120 * n`` by ``130 * len(rows)`` pixels.
@@ -102,17 +104,17 @@ def plot_image_rows(rows, path, titles=None, image_shape=None, n: int = 10, over
     return _save(fig, path, overwrite)
 
 
-def plot_reconstructions(originals, reconstructions, path, image_shape=None, n: int = 10, overwrite: bool = True) -> Path:
+def plot_reconstructions(originals, reconstructions, path, image_shape=None, n: int = 10, overwrite: bool | None = None) -> Path:
     """The lessons' first figure: originals on top, their reconstructions below (``120 n x 260`` px)."""
     return plot_image_rows([originals, reconstructions], path, ["original", "reconstructed"], image_shape, n, overwrite)
 
 
-def plot_denoising(originals, noisy, denoised, path, image_shape=None, n: int = 10, overwrite: bool = True) -> Path:
+def plot_denoising(originals, noisy, denoised, path, image_shape=None, n: int = 10, overwrite: bool | None = None) -> Path:
     """Lesson 000's denoising figure: clean originals, the noisy inputs, the denoiser's outputs (``120 n x 390`` px)."""
     return plot_image_rows([originals, noisy, denoised], path, ["original", "noisy input", "denoised"], image_shape, n, overwrite)
 
 
-def plot_interpolation(strips, path, titles=None, image_shape=None, overwrite: bool = True) -> Path:
+def plot_interpolation(strips, path, titles=None, image_shape=None, overwrite: bool | None = None) -> Path:
     """Interpolation strips: one array of ``steps`` images, or a list of them (one row each).
 
     The figure is ``120 * steps`` by ``130 * rows`` pixels.
@@ -126,7 +128,7 @@ def plot_interpolation(strips, path, titles=None, image_shape=None, overwrite: b
 # ---------------------------------------------------------------------- image grids
 
 
-def plot_samples(samples, path, n_cols: int | None = None, image_shape=None, title=None, overwrite: bool = True) -> Path:
+def plot_samples(samples, path, n_cols: int | None = None, image_shape=None, title=None, overwrite: bool | None = None) -> Path:
     """A grid of (generated) images, ``n_cols`` per row (default: as square as possible).
 
     The figure is ``100 * n_cols`` by ``100 * rows`` pixels (plus 30 for a title).
@@ -144,7 +146,7 @@ def plot_samples(samples, path, n_cols: int | None = None, image_shape=None, tit
     return _save(fig, path, overwrite)
 
 
-def plot_latent_manifold(grid, path, extent: float | None = None, image_shape=None, overwrite: bool = True) -> Path:
+def plot_latent_manifold(grid, path, extent: float | None = None, image_shape=None, overwrite: bool | None = None) -> Path:
     """The decoded latent manifold: an ``(n, n, H, W[, C])`` grid (``VariationalAutoencoder.latent_grid``).
 
     Row ``i``, column ``j`` is the image decoded at ``(z0, z1) = (axis[i], axis[j])``; with
@@ -172,7 +174,7 @@ def plot_latent_manifold(grid, path, extent: float | None = None, image_shape=No
 # ---------------------------------------------------------------------- curves and distributions
 
 
-def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None, overwrite: bool = True) -> Path:
+def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None, overwrite: bool | None = None) -> Path:
     """Training curves of several models: ``{name: history}`` with per-epoch ``metrics`` lists.
 
     Training metrics are solid, ``val_`` metrics dashed, one colour per model; the title gives
@@ -203,7 +205,7 @@ def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None, ov
     return _save(fig, path, overwrite)
 
 
-def plot_code_distributions(codes, path, bins: int = 60, log: bool = True, zero_tol: float = 1e-2, overwrite: bool = True) -> Path:
+def plot_code_distributions(codes, path, bins: int = 60, log: bool = True, zero_tol: float = 1e-2, overwrite: bool | None = None) -> Path:
     """Distribution of code activations of several models: ``{name: codes}`` (lesson 000's sparse vs standard).
 
     Histograms (densities, shared bins, log-scaled by default so the mass at zero and the tail both
@@ -228,7 +230,7 @@ def plot_code_distributions(codes, path, bins: int = 60, log: bool = True, zero_
     return _save(fig, path, overwrite)
 
 
-def plot_latent_scatter(codes, labels, path, title=None, overwrite: bool = True) -> Path:
+def plot_latent_scatter(codes, labels, path, title=None, overwrite: bool | None = None) -> Path:
     """Codes as points coloured by ``labels`` (or one colour when ``None``); 700 x 600 px.
 
     Codes with more than two dimensions are projected on their first two principal components.
@@ -261,7 +263,7 @@ def plot_latent_scatter(codes, labels, path, title=None, overwrite: bool = True)
     return _save(fig, path, overwrite)
 
 
-def plot_anomaly_scores(scores, threshold, path, labels=None, bins: int = 50, overwrite: bool = True) -> Path:
+def plot_anomaly_scores(scores, threshold, path, labels=None, bins: int = 50, overwrite: bool | None = None) -> Path:
     """Histogram of anomaly scores with the detector's threshold as a vertical line; 800 x 500 px.
 
     With ``labels`` (1/True = anomaly) normal samples and anomalies get their own colours.

@@ -16,7 +16,7 @@ from pathlib import Path
 from aekit import registry
 from aekit.errors import AekitError
 from aekit.files import write_text
-from aekit.run_folder import REPORT, RunFolder
+from aekit.run_folder import HISTORY, MODEL, REPORT, RunFolder
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -31,6 +31,8 @@ def write_report(folder) -> Path:
     """Build ``folder/report.html`` from the run's settings, metrics, history and plots; return its path."""
     run = RunFolder(folder)
     settings = run.read_settings()
+    if not (run / HISTORY).exists() and (run / MODEL).is_file():
+        _rebuild_history(run)
     metrics, history, plots = run.read_metrics(), run.read_history(), run.plots()
 
     title = f"aekit run: {settings['family']} autoencoder on {settings['data']['source']}"
@@ -60,6 +62,19 @@ def write_report(folder) -> Path:
     ]
     with run.writing(REPORT) as (path,):
         return write_text(path, "\n".join(parts) + "\n", force=True)
+
+
+def _rebuild_history(run: RunFolder) -> None:
+    """history.csv from the checkpoint, which holds the same per-epoch history (the one source of truth)."""
+    from aekit._schema import field, numbers_list
+    from aekit.errors import RunError
+    from aekit.persistence import read_metadata
+
+    document, _ = read_metadata(run / MODEL)
+    where = f"{run / MODEL} (aekit.json)"
+    history = {key: numbers_list(values, f"history.{key}", where, RunError)
+               for key, values in field(document, "history", dict, where, RunError, optional=True, default={}).items()}
+    run.write_history(history)
 
 
 def _params_table(family: str, params: dict) -> str:

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
+import math
 import os
+import re
 import socket
 import time
 from datetime import datetime, timezone
@@ -32,6 +35,8 @@ HISTORY = "history.csv"
 METRICS = "metrics.json"
 REPORT = "report.html"
 PLOTS = "plots"
+#: the figures aekit 0.1 drew, recognised in run folders it wrote before the manifest existed
+LEGACY_FIGURES = ("loss", "reconstructions", "denoising", "samples", "latent_manifold", "latent_space", "code_distribution")
 MANIFEST = ".aekit-files.json"
 PENDING = "pending"
 LOCK = ".aekit-lock"
@@ -44,7 +49,7 @@ class RunFolder:
     """The files of one run folder at ``path``."""
 
     def __init__(self, path):
-        self.path = Path(path)
+        self.path = Path(path).expanduser()
 
     def __repr__(self):
         return f"RunFolder({str(self.path)!r})"
@@ -52,26 +57,42 @@ class RunFolder:
     def __truediv__(self, name) -> Path:
         return self.path / name
 
-    # ---------------------------------------------------------------- creating and locking
+    # ---------------------------------------------------------------- claiming a folder for a new run
 
-    def create(self, force: bool = False) -> "RunFolder":
-        """Make the folder ready for a new run: create it, or with ``force`` remove aekit's files from it.
-
-        A folder holding anything is refused without ``force``; with it, only files the manifest
-        proves aekit wrote (and nobody changed since) are removed.
-        """
+    def make(self) -> bool:
+        """Create the folder if needed (its lock lives in it); return whether it is new."""
         if self.path.exists() and not self.path.is_dir():
             raise RunError(f"{self.path} is a file, not a folder; choose another --out")
-        if self.path.is_dir() and any(self.path.iterdir()):
-            if not force:
-                hint = f", or continue it with: aekit train --resume {self.path}" if (self / SETTINGS).exists() else ""
-                raise RunError(f"{self.path} already exists and is not empty; choose another --out or add --force to replace its run{hint}")
-            self.remove_own_files()
+        new = not self.path.exists()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RunError(f"{self.path}: cannot create the run folder ({(exc.strerror or str(exc)).lower()}); choose another --out") from None
-        return self
+        return new
+
+    def clear_for_new_run(self, force: bool, will_write=()) -> None:
+        """Under the lock: refuse a folder holding anything (without ``force``), or remove aekit's files.
+
+        With ``force`` only files the manifest proves aekit wrote (unchanged since) are removed;
+        then every name the new run ``will_write`` is checked to hold no file of the user's, so a
+        conflict is found before any training, not after it.
+        """
+        others = [p for p in self.path.iterdir() if p.name != LOCK]
+        if others and not force:
+            hint = f", or continue it with: aekit train --resume {self.path}" if (self / SETTINGS).exists() else ""
+            raise RunError(f"{self.path} already exists and is not empty; choose another --out or add --force to replace its run{hint}")
+        if others:
+            self.remove_own_files()
+        self.check_free(will_write)
+
+    def check_free(self, names) -> None:
+        """Refuse if a file aekit did not write sits where aekit is about to write one of ``names``."""
+        manifest = self._manifest()
+        for name in names:
+            if not self._owned(name, manifest):
+                path = self / name
+                what = "is a folder" if path.is_dir() else "is not a file aekit wrote"
+                raise RunError(f"{path} {what}; move it out of {self.path} and run again")
 
     def remove_own_files(self) -> list[str]:
         """Remove the files aekit wrote here (per the manifest, unchanged since); return their names."""
@@ -88,11 +109,12 @@ class RunFolder:
                 removed.append(name)
         if (self / PLOTS).is_dir() and not any((self / PLOTS).iterdir()):
             (self / PLOTS).rmdir()
-        (self / MANIFEST).unlink(missing_ok=True)
+        if (self / MANIFEST).is_file():
+            (self / MANIFEST).unlink()
         return removed
 
     def lock(self) -> "RunLock":
-        """The folder's lock (a context manager): one aekit process at a time trains in it."""
+        """The folder's lock (a context manager): one aekit process at a time works in it."""
         return RunLock(self)
 
     # ---------------------------------------------------------------- writing aekit's files
@@ -101,19 +123,16 @@ class RunFolder:
     def writing(self, *names: str):
         """Yield the paths of aekit's files ``names`` to (re)write, each recorded in the manifest.
 
-        A file at one of those names that aekit did not write is refused. The names are recorded
-        as pending before the block and with their size and time after it, so a kill in between
-        still leaves them provably aekit's.
+        Names are recorded as pending before the block and with their size and SHA-256 after it,
+        so a kill in between still leaves them provably aekit's, and a copied run folder (new
+        times, same content) still proves them.
         """
         manifest = self._manifest()
-        for name in names:
-            if not self._owned(name, manifest):
-                raise RunError(f"{self / name} is not a file aekit wrote; move it out of {self.path} and run again")
         write_json(self / MANIFEST, {**manifest, **{name: PENDING for name in names}}, force=True)
         yield [self / name for name in names]
         manifest = self._manifest()
         for name in names:
-            if (self / name).exists():
+            if (self / name).is_file():
                 manifest[name] = _mark(self / name)
             else:  # not written after all
                 manifest.pop(name, None)
@@ -125,7 +144,9 @@ class RunFolder:
 
     def _owned(self, name: str, manifest: dict) -> bool:
         path = self / name
-        return not path.exists() or manifest.get(name) in (PENDING, _mark(path))
+        if not os.path.lexists(path):
+            return True
+        return path.is_file() and not path.is_symlink() and manifest.get(name) in (PENDING, _mark(path))
 
     def write_settings(self, settings: dict) -> dict:
         settings = {"format_version": SETTINGS_FORMAT, "aekit_version": version(), **settings, "updated": now()}
@@ -157,6 +178,7 @@ class RunFolder:
         path = self / SETTINGS
         if not self.path.is_dir():
             raise RunError(f"{self.path}: no such run folder; pass a folder written by 'aekit train'")
+        _refuse_folder(path)
         if not path.is_file():
             raise RunError(f"{self.path}: not a run folder (no {SETTINGS}); pass a folder written by 'aekit train'")
         try:
@@ -168,7 +190,7 @@ class RunFolder:
         field(settings, "family", str, str(path), RunError)
         field(settings, "params", dict, str(path), RunError)
         data = field(settings, "data", dict, str(path), RunError)
-        field(data, "source", str, f"{path} (data)", RunError)
+        _check_data_settings(data, f"{path} (data)")
         status = field(settings, "status", str, str(path), RunError, optional=True, default="running")
         if status not in STATUSES:
             raise RunError(f"{path}: field 'status' must be one of {', '.join(STATUSES)}, got {status!r}")
@@ -179,23 +201,24 @@ class RunFolder:
         path = self / HISTORY
         if not path.exists():
             return {}
+        _refuse_folder(path)
         try:
             with open(path, newline="") as f:
                 rows = list(csv.reader(f))
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise RunError(f"{path}: unreadable ({exc.__class__.__name__}); delete it, 'aekit train --resume' rewrites it") from None
+            raise RunError(f"{path}: unreadable ({exc.__class__.__name__}); delete it: 'aekit report RUN' rebuilds it from model.keras") from None
         if not rows:
             return {}
         header, body = rows[0], rows[1:]
         history = {key: [] for key in header[1:]}
         for line, row in enumerate(body, start=2):
             if len(row) != len(header):
-                raise RunError(f"{path}: line {line} has {len(row)} fields, the header {len(header)}; delete the file, 'aekit train --resume' rewrites it")
+                raise RunError(f"{path}: line {line} has {len(row)} fields, the header {len(header)}; delete the file: 'aekit report RUN' rebuilds it from model.keras")
             try:
                 for key, value in zip(header[1:], row[1:]):
                     history[key].append(float(value))
             except ValueError:
-                raise RunError(f"{path}: line {line} holds a value that is not a number; delete the file, 'aekit train --resume' rewrites it") from None
+                raise RunError(f"{path}: line {line} holds a value that is not a number; delete the file: 'aekit report RUN' rebuilds it from model.keras") from None
         return history
 
     def read_metrics(self) -> dict:
@@ -203,7 +226,12 @@ class RunFolder:
         path = self / METRICS
         if not path.exists():
             return {}
-        return parse_json(path.read_bytes(), str(path), RunError)
+        _refuse_folder(path)
+        metrics = parse_json(path.read_bytes(), str(path), RunError)
+        for key, value in metrics.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                metrics[key] = None  # JSON has no NaN: the value was not a number
+        return metrics
 
     def plots(self) -> list[Path]:
         return sorted((self / PLOTS).glob("*.png")) if (self / PLOTS).is_dir() else []
@@ -212,14 +240,17 @@ class RunFolder:
         path = self / MANIFEST
         if not path.exists():
             return self._adopt_legacy()
+        _refuse_folder(path)
         manifest = parse_json(path.read_bytes(), str(path), RunError)
-        return {name: mark for name, mark in manifest.items() if isinstance(mark, list) or mark == PENDING}
+        # only aekit's own names count: an edited entry cannot point outside the folder or at a user's file
+        return {name: mark for name, mark in manifest.items()
+                if _is_run_file_name(name) and (isinstance(mark, list) or mark == PENDING)}
 
     def _adopt_legacy(self) -> dict:
         """A run folder written before aekit kept a manifest: its files proven aekit's by their content."""
         if not (self / SETTINGS).is_file():
             return {}
-        names = [SETTINGS, MODEL, HISTORY, METRICS, REPORT] + [f"{PLOTS}/{p.name}" for p in self.plots()]
+        names = [SETTINGS, MODEL, HISTORY, METRICS, REPORT] + [f"{PLOTS}/{name}.png" for name in LEGACY_FIGURES]
         return {name: _mark(self / name) for name in names if (self / name).is_file() and _is_aekit_file(self / name)}
 
 
@@ -246,10 +277,11 @@ def _is_aekit_file(path: Path) -> bool:
 
 
 class RunLock:
-    """A lock file (``.aekit-lock``: host, pid, start time) that keeps a second aekit process out.
+    """A lock file (``.aekit-lock``: host, pid, the process's start time) that keeps a second aekit process out.
 
-    A lock left by a process that no longer runs on this host is stale and taken over; a lock from
-    another host is refused with its holder named, since a remote pid cannot be checked.
+    A lock whose process is gone from this host (or whose pid now belongs to a process started
+    later) is stale and taken over; a lock from another host is refused with its holder named,
+    since a remote process cannot be checked.
     """
 
     def __init__(self, folder: RunFolder):
@@ -257,26 +289,32 @@ class RunLock:
         self.path = folder / LOCK
 
     def __enter__(self):
-        holder = {"host": socket.gethostname(), "pid": os.getpid(), "since": now()}
+        _refuse_folder(self.path)
+        holder = {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid()), "since": now()}
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
+                _refuse_folder(self.path)
                 if not self._stale():
                     raise RunError(f"{self.folder.path} is in use by {self._describe()}; wait for it to finish "
                                    f"(or, if it is gone, delete {self.path})") from None
                 self.path.unlink(missing_ok=True)
                 continue
+            except OSError as exc:
+                raise RunError(f"{self.path}: cannot create the lock ({(exc.strerror or str(exc)).lower()})") from None
             with os.fdopen(fd, "w") as f:
                 json.dump(holder, f)
             # holding the lock, any temporary file here is a leftover of a killed process
             remove_leftovers(self.folder.path)
-            remove_leftovers(self.folder / PLOTS)
+            if (self.folder / PLOTS).is_dir():
+                remove_leftovers(self.folder / PLOTS)
             return self
         raise RunError(f"{self.folder.path}: could not take the lock {self.path}; try again")
 
     def __exit__(self, *exc):
-        self.path.unlink(missing_ok=True)
+        if self.path.is_file():
+            self.path.unlink()
         return False
 
     def _holder(self) -> dict:
@@ -291,13 +329,15 @@ class RunLock:
         if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
             # unreadable (a kill while it was written) and old, or another machine's: only age can tell
             return not holder and time.time() - self.path.stat().st_mtime > 60
+        pid = holder["pid"]
         try:
-            os.kill(holder["pid"], 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
             return True
         except PermissionError:
             return False
-        return False
+        started = holder.get("started")
+        return started is not None and _process_start(pid) not in (None, started)  # the pid was reused
 
     def _describe(self) -> str:
         holder = self._holder()
@@ -306,9 +346,18 @@ class RunLock:
         return f"aekit process {holder.get('pid')} on {holder.get('host')} (since {holder.get('since')})"
 
 
+def _process_start(pid: int):
+    """When process ``pid`` started (clock ticks since boot, from /proc), or None where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def model_path(run_or_model) -> Path:
     """The model file of a run folder, or the ``.keras`` file itself."""
-    path = Path(run_or_model)
+    path = Path(run_or_model).expanduser()
     if path.is_dir():
         if not (path / MODEL).is_file():
             raise RunError(f"{path}: no {MODEL} in this folder; pass a run folder written by 'aekit train' or a .keras file")
@@ -336,5 +385,46 @@ def now() -> str:
 
 
 def _mark(path: Path) -> list:
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns]
+    """What proves a file is the one aekit wrote: its size and the SHA-256 of its content."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return [path.stat().st_size, digest.hexdigest()]
+
+
+def _check_data_settings(data: dict, where: str) -> None:
+    """The ``data`` part of settings.json, field by field (a hand edit gets one line naming the field)."""
+    field(data, "source", str, where, RunError)
+    field(data, "path", str, where, RunError, optional=True)
+    field(data, "fingerprint", dict, where, RunError, optional=True)
+    test_size = field(data, "test_size", float, where, RunError, optional=True, default=0.1)
+    if not 0 <= test_size < 1:
+        raise RunError(f"{where}: field 'test_size' must be a number in [0, 1), got {test_size!r}")
+    field(data, "split_seed", int, where, RunError, optional=True)
+    samples = field(data, "train_samples", int, where, RunError, optional=True)
+    if samples is not None and samples < 1:
+        raise RunError(f"{where}: field 'train_samples' must be a positive whole number or null, got {samples!r}")
+    size = field(data, "image_size", list, where, RunError, optional=True)
+    if size is not None and (len(size) != 2 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in size)):
+        raise RunError(f"{where}: field 'image_size' must be [height, width] or null, got {size!r}")
+    for key, choices in (("color_mode", ("L", "RGB", "RGBA")), ("impute", ("mean",))):
+        value = field(data, key, str, where, RunError, optional=True)
+        if value is not None and value not in choices:
+            raise RunError(f"{where}: field '{key}' must be one of {', '.join(choices)} or null, got {value!r}")
+    field(data, "skip_bad_files", bool, where, RunError, optional=True)
+
+
+def _is_run_file_name(name) -> bool:
+    """``settings.json`` and the other top-level files, or ``plots/NAME.png``: nothing else is ever aekit's."""
+    if not isinstance(name, str):
+        return False
+    if name in (SETTINGS, MODEL, HISTORY, METRICS, REPORT):
+        return True
+    folder, _, file = name.partition("/")
+    return folder == PLOTS and re.fullmatch(r"[A-Za-z0-9_-]+\.png", file) is not None
+
+
+def _refuse_folder(path: Path) -> None:
+    if path.is_dir():
+        raise RunError(f"{path} is a folder, where aekit keeps a file of that name; move it away")

@@ -23,7 +23,7 @@ import numpy as np
 from aekit import persistence, registry
 from aekit.datasets import Dataset, fit_shape, load_dataset
 from aekit.errors import AekitError, DataError, ParameterError, RunError, TrainingDiverged
-from aekit.run_folder import MODEL, SETTINGS, RunFolder, model_path, now
+from aekit.run_folder import HISTORY, METRICS, MODEL, PLOTS, REPORT, SETTINGS, RunFolder, model_path, now
 
 
 @dataclass
@@ -67,7 +67,10 @@ def prepare(settings: dict, where=None) -> Prepared:
 
     ``where`` names the settings file they were read from, for messages about a hand-edited one.
     """
-    cls = registry.get(settings["family"])
+    try:
+        cls = registry.get(settings["family"])
+    except AekitError as exc:
+        raise RunError(f"{where}: {exc}" if where else str(exc)) from None
     unknown = sorted(set(settings["params"]) - set(cls.params))
     if unknown:
         raise RunError(f"{where or 'settings'}: parameter {unknown[0]!r} is unknown to the {cls.family} family; "
@@ -80,7 +83,8 @@ def prepare(settings: dict, where=None) -> Prepared:
             raise
         raise RunError(f"{where}: field 'params.{next(iter(exc.params.values()))}': {exc.render(lambda n: n)}") from None
     dataset = load_data(settings)
-    x_train, x_test = training_arrays(estimator, dataset)
+    data = settings["data"]
+    x_train, x_test = training_arrays(estimator, dataset, data.get("path") or data["source"])
     return Prepared(settings, estimator, dataset, x_train, x_test)
 
 
@@ -88,11 +92,11 @@ def load_data(settings: dict) -> Dataset:
     """The run's data set as its settings describe it, after checking it is the data the run started with."""
     data = settings["data"]
     source = data.get("path") or data["source"]
-    if data.get("path"):
+    if data.get("path") and data.get("fingerprint"):  # the data the run started with
         path = Path(data["path"])
         if not path.exists():
             raise DataError(f"{path}: the run's data (given as {data['source']!r}) is no longer there; put it back to use this run")
-        if data.get("fingerprint") and _fingerprint(path) != data["fingerprint"]:
+        if _fingerprint(path) != data["fingerprint"]:
             raise DataError(f"{path}: the run's data changed since the run started (its content differs); restore it, "
                             "or train a new run on the new data")
     size = data.get("image_size")
@@ -113,29 +117,33 @@ def _fingerprint(path: Path) -> dict:
         raise DataError(f"{path}: cannot read it ({(exc.strerror or str(exc)).lower()})") from None
 
 
-def training_arrays(estimator, dataset: Dataset):
+def training_arrays(estimator, dataset: Dataset, source=None):
     """``(x_train, x_test)`` shaped for ``estimator``'s family and checked against it (``DataError`` naming the data)."""
     try:
         if estimator.input_kind == "images":
             dataset = dataset.images()
         estimator.check_data(dataset.x_train)
     except DataError as exc:
-        raise DataError(f"{dataset.name}: {exc}") from None
+        raise DataError(f"{source or dataset.name}: {exc}") from None
+    if not len(dataset.x_test):
+        raise DataError(f"{source or dataset.name}: no samples are held out for testing; raise --test-size or add samples")
     return dataset.x_train, dataset.x_test
 
 
 def train(prepared: Prepared, folder, *, force: bool = False, callbacks=(), log=None) -> dict:
     """Train a new run into ``folder`` (created, or emptied of aekit's files with ``force``); return its metrics.
 
-    A run that fails or is stopped before its first epoch ends leaves no folder it created behind,
-    so the same command can simply be run again.
+    The folder's lock is taken before anything in it is touched, so ``--force`` can never remove
+    the files of a run another process is training. A run that fails or is stopped before its
+    first epoch ends removes what it wrote (and the folder, if it made it), so the same command
+    can simply be run again.
     """
     log = log or (lambda message: None)
     run = RunFolder(folder)
-    new = not run.path.exists()
-    run.create(force=force)
+    new = run.make()
     try:
         with run.lock():
+            run.clear_for_new_run(force, will_write=_files_of(prepared.estimator))
             settings = {**prepared.settings, "versions": environment(), "created": now()}
             params = settings["params"]
             if params.get("pretrain_epochs") and "hidden_layers" in params:
@@ -143,10 +151,12 @@ def train(prepared: Prepared, folder, *, force: bool = False, callbacks=(), log=
                     f"{params['pretrain_epochs']} epochs each, before the end-to-end epochs")
             return _train(run, settings, prepared, prepared.estimator, resume=False, callbacks=callbacks, log=log)
     except BaseException:
-        if new and not _epochs_kept(run):
+        if not _epochs_kept(run):  # nothing worth keeping: leave no half-made run behind
             with contextlib.suppress(AekitError, OSError):
                 run.remove_own_files()
-                run.path.rmdir()
+            if new:
+                with contextlib.suppress(OSError):
+                    run.path.rmdir()
         raise
 
 
@@ -159,12 +169,20 @@ def resume(folder, *, callbacks=(), log=None) -> dict | None:
         return None
     with run.lock():
         prepared = prepare(settings, where=run / SETTINGS)
+        # the run's state files are its own; a report or figure the user changed is not replaced
+        run.check_free([REPORT, *(f"{PLOTS}/{name}.png" for name in prepared.estimator.figure_names())])
         estimator, done = prepared.estimator, 0
         if (run / MODEL).exists():
             estimator = persistence.load(run / MODEL)
+            estimator.epochs = prepared.estimator.epochs  # the plan is the settings' (a hand edit may extend it)
             done = len(estimator.history_.get("loss", []))
             log(f"resuming {run.path} after epoch {done} of {settings['params']['epochs']}")
         return _train(run, settings, prepared, estimator, resume=done > 0, callbacks=callbacks, log=log)
+
+
+def _files_of(estimator) -> list[str]:
+    """Every file a run of ``estimator`` writes into its folder."""
+    return [SETTINGS, MODEL, HISTORY, METRICS, REPORT, *(f"{PLOTS}/{name}.png" for name in estimator.figure_names())]
 
 
 def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, resume: bool, callbacks, log) -> dict:
@@ -208,7 +226,13 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
 
 
 def _epochs_kept(run: RunFolder) -> int:
-    return len(run.read_history().get("loss", []))
+    """Completed epochs the run folder keeps (its checkpoint's), 0 when there is none."""
+    if not (run / MODEL).is_file():
+        return 0
+    try:
+        return len(run.read_history().get("loss", [])) or 1
+    except AekitError:
+        return 1
 
 
 def evaluate(estimator, x) -> dict:
@@ -234,8 +258,10 @@ def samples_for(estimator, run_or_model, source=None, split: str = "test") -> np
     """
     from aekit.datasets import builtin_name
 
+    if source is not None:
+        source = str(Path(source).expanduser()) if builtin_name(source) is None else source
     if source is None:
-        folder = Path(run_or_model)
+        folder = Path(run_or_model).expanduser()
         if not folder.is_dir():
             raise RunError(f"{run_or_model} is a model file, so --data is needed (a run folder remembers its data)")
         dataset, name = load_data(RunFolder(folder).read_settings()), f"{folder}'s data"

@@ -27,6 +27,7 @@ EXIT_INTERRUPTED = 130
 def main(argv=None) -> int:
     """Run the ``aekit`` command line; return its exit status (0 ok, 2 user error, 70 bug, 130 interrupted)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _terminate_like_ctrl_c()
     with warnings.catch_warnings():
         if not os.environ.get("AEKIT_DEBUG"):  # a library's warning is not the user's business: aekit's one line is
             warnings.simplefilter("ignore")
@@ -106,6 +107,18 @@ def _unknown_train_options(args, family_class, unknown: list[str]) -> str:
     return f"{option} {reason} the {family_class.family} family; its options are {', '.join(own)} (see 'aekit train {family_class.family} --help')"
 
 
+def _terminate_like_ctrl_c() -> None:
+    """``kill`` (SIGTERM) stops a command as Ctrl-C does: what it wrote is finished or removed, never half-left."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+
+
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, AekitError):
         where = f"{exc.filename}: " if exc.filename else ""
@@ -116,7 +129,7 @@ def _one_line(exc: Exception) -> str:
 
 def _emit(args, result: dict) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(result, default=str))
+        print(json.dumps(_finite(result), default=str, allow_nan=False))
         return
     for key, value in result.items():
         if isinstance(value, float):
@@ -126,6 +139,17 @@ def _emit(args, result: dict) -> None:
         elif isinstance(value, list):
             value = ", ".join(map(str, value))
         print(f"{key:16} {value}")
+
+
+def _finite(value):
+    """``value`` with NaN and infinities as null: strict JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _select_backend(backend: str | None) -> None:

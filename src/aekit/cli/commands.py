@@ -32,7 +32,7 @@ def train(args, family_class) -> dict:
             given.insert(0, args.family)
         if given:
             raise UsageError(f"--resume continues with the run's own settings; drop {', '.join(given)}")
-        folder = Path(args.resume)
+        folder = Path(args.resume).expanduser()
         epochs = RunFolder(folder).read_settings()["params"].get("epochs")
         metrics = _training(args, folder, epochs, lambda callbacks, log: runs.resume(folder, callbacks=callbacks, log=log))
         if metrics is None:
@@ -48,6 +48,8 @@ def train(args, family_class) -> dict:
     if getattr(family_class, "needs_labels", False):
         raise UsageError(f"the {family_class.family} family is a classifier trained on labelled data; train it from Python ({family_class.__module__}.{family_class.__name__})")
     given = {name: getattr(args, name) for name in family_class.params if getattr(args, name, None) is not None}
+    if args.out is not None and not args.out.strip():
+        raise UsageError("--out is empty; name the run folder (an unset shell variable?)")
     data = runs.data_settings(args.data or "digits", args.test_size if args.test_size is not None else 0.1, 0,
                               args.train_samples, image_size=args.image_size, color_mode=args.color_mode,
                               impute=args.impute, skip_bad_files=bool(args.skip_bad_files))
@@ -56,7 +58,7 @@ def train(args, family_class) -> dict:
     if prepared.dataset.skipped:
         note(args, f"skipped {len(prepared.dataset.skipped)} unreadable files: {', '.join(prepared.dataset.skipped[:5])}"
                    + (", ..." if len(prepared.dataset.skipped) > 5 else ""))
-    folder = Path(args.out) if args.out else default_folder(family_class.family)
+    folder = Path(args.out).expanduser() if args.out else default_folder(family_class.family)
     metrics = _training(args, folder, settings["params"]["epochs"],
                         lambda callbacks, log: runs.train(prepared, folder, force=bool(args.force), callbacks=callbacks, log=log))
     return _trained(args, folder, metrics)
@@ -70,7 +72,7 @@ def demo(args) -> dict:
     params = {"hidden_layers": (48,), "latent_dim": 12, "epochs": args.epochs, "batch_size": 32, "learning_rate": 3e-3}
     settings = _checked_settings(registry.get("dense"), params, runs.data_settings("digits"), command="demo")
     prepared = runs.prepare(settings)
-    folder = Path(args.out) if args.out else default_folder("demo")
+    folder = Path(args.out).expanduser() if args.out else default_folder("demo")
     metrics = _training(args, folder, args.epochs,
                         lambda callbacks, log: runs.train(prepared, folder, force=args.force, callbacks=callbacks, log=log))
     result = _trained(args, folder, metrics)
@@ -141,13 +143,13 @@ def default_folder(family: str, root="runs") -> Path:
 # ---------------------------------------------------------------- using a model
 
 
-def _open(args):
-    """The estimator of a run folder or ``.keras`` file, once its outputs are known to be free."""
+def _open(args, output_suffixes=(".npy", ".csv")):
+    """The estimator of a run folder or ``.keras`` file, once its outputs are known to be free and well named."""
     from aekit import runs
     from aekit.files import final_path, refuse_existing
 
-    if getattr(args, "output", None):
-        refuse_existing(final_path(args.output), args.force)
+    if getattr(args, "output", None) is not None:
+        refuse_existing(final_path(args.output, output_suffixes), args.force)
     if getattr(args, "plot", None):
         refuse_existing(final_path(args.plot, (".png",), default_suffix=".png"), args.force)
     return runs.open_model(args.model)
@@ -265,8 +267,8 @@ def anomaly(args) -> dict:
     output = final_path(args.output)
     if output.suffix.lower() != ".csv":
         raise UsageError(f"{output}: anomaly scores are written as CSV; name the output *.csv")
-    estimator = _open(args)
-    if args.normal is None and not Path(args.model).is_dir():
+    estimator = _open(args, (".csv",))
+    if args.normal is None and not Path(args.model).expanduser().is_dir():
         raise UsageError(f"{args.model} is a model file, so --normal is needed (a run folder remembers its training data)")
     normal = _samples(args, estimator, args.normal, "train")
     new = _samples(args, estimator, args.data, args.split)

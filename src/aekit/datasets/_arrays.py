@@ -14,8 +14,8 @@ import numpy as np
 from aekit.datasets._dataset import Dataset, split, to_unit
 from aekit.errors import DataError
 
-#: unsigned integer types read as pixels, and the value that means white
-PIXEL_DEPTHS = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+#: unsigned integer sizes (bytes) read as pixels, and the value that means white (either byte order)
+PIXEL_DEPTHS = {1: 255, 2: 65535}
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -45,6 +45,9 @@ def read_npz(path: Path, test_size: float, seed: int) -> Dataset:
     if not arrays:
         raise DataError(f"{path}: the archive is empty")
     if "x_train" in arrays:
+        if "x_test" in arrays and _pixels(arrays["x_train"]) != _pixels(arrays["x_test"]):
+            raise DataError(f"{path}: x_train is {arrays['x_train'].dtype} and x_test {arrays['x_test'].dtype}, so one "
+                            "would be scaled as pixels and the other not; save both with the same type")
         x_train, shape = as_samples(f"{path} (x_train)", arrays["x_train"])
         x_test, _ = as_samples(f"{path} (x_test)", arrays["x_test"]) if "x_test" in arrays else (x_train[:0], shape)
         if x_test.shape[1:] != x_train.shape[1:]:
@@ -59,6 +62,10 @@ def read_npz(path: Path, test_size: float, seed: int) -> Dataset:
     x, shape = as_samples(f"{path} ({key})", arrays[key])
     y = next((arrays[k] for k in ("y", "labels", "targets") if k in arrays), None)
     return split(path.stem, x, labels(path, y, len(x)), shape, test_size, seed)
+
+
+def _pixels(x) -> bool:
+    return x.dtype.kind == "u" and x.dtype.itemsize in PIXEL_DEPTHS
 
 
 def labels(path, y, n: int):
@@ -81,10 +88,16 @@ def as_samples(where, x) -> tuple[np.ndarray, tuple[int, ...] | None]:
         raise DataError(f"{where}: holds no samples")
     if x.ndim == 1:
         raise DataError(f"{where}: a 1-D array of {len(x)} values is ambiguous; save it as (samples, features)")
+    if x.ndim == 4 and x.shape[1] in (1, 3, 4) and x.shape[1] != x.shape[-1] and x.shape[-1] not in (1, 3, 4):
+        raise DataError(f"{where}: shape {x.shape} looks channels-first (n, C, H, W); save it as (n, H, W, C), "
+                        "e.g. np.moveaxis(x, 1, -1)")
     if x.ndim > 4 or (x.ndim == 4 and x.shape[-1] not in (1, 3, 4)):
         raise DataError(f"{where}: shape {x.shape} is not (n, features), (n, H, W) or (n, H, W, C) with C in 1, 3, 4")
-    if x.dtype in PIXEL_DEPTHS:
-        x = to_unit(x, PIXEL_DEPTHS[x.dtype])
+    if x.ndim == 4 and x.shape[1] in (1, 3) and x.shape[2] == x.shape[3] and x.shape[-1] in (1, 3, 4) and x.shape[1] != x.shape[-1]:
+        raise DataError(f"{where}: shape {x.shape} could be (n, H, W, C) or channels-first (n, C, H, W); "
+                        "save images as (n, H, W, C) larger than 4 pixels")
+    if x.dtype.kind == "u" and x.dtype.itemsize in PIXEL_DEPTHS:
+        x = to_unit(x, PIXEL_DEPTHS[x.dtype.itemsize])
     elif x.dtype == bool:
         x = x.astype(np.float32)
     else:

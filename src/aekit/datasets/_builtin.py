@@ -123,8 +123,12 @@ def _fashion_mnist(download: bool) -> Dataset:
     for folder in candidates:
         npz = folder / "fashion_mnist.npz"
         if npz.is_file():
-            with np.load(npz, allow_pickle=False) as f:
-                parts = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+            try:
+                with np.load(npz, allow_pickle=False) as f:
+                    parts = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+            except Exception as exc:  # zip, key and format errors all mean the same to a user
+                raise DataError(f"{npz}: not a readable Fashion-MNIST .npz ({exc.__class__.__name__}); delete it or "
+                                "replace it with a good copy") from None
             break
         if all((folder / name).is_file() for name in FASHION_MD5):
             parts = _read_idx_files(folder)
@@ -150,8 +154,12 @@ def _fashion_mnist(download: bool) -> Dataset:
 
 def _read_idx_files(folder: Path):
     def read(name, offset, shape):
-        with gzip.open(folder / name, "rb") as f:
-            return np.frombuffer(f.read(), np.uint8, offset=offset).reshape(shape)
+        try:
+            with gzip.open(folder / name, "rb") as f:
+                return np.frombuffer(f.read(), np.uint8, offset=offset).reshape(shape)
+        except (OSError, EOFError, ValueError) as exc:
+            raise DataError(f"{folder / name}: not a readable Fashion-MNIST file ({exc.__class__.__name__}); delete it "
+                            "to download it again") from None
 
     return (
         read("train-images-idx3-ubyte.gz", 16, (-1, 28, 28)),

@@ -44,7 +44,7 @@ class Dataset:
     def images(self) -> "Dataset":
         """The same data with each sample shaped ``(H, W, C)``; a table cannot be."""
         if self.image_shape is None:
-            raise DataError(f"{self.name}: a table has no image shape; use a dense family (dense, sparse, denoising, vae)")
+            raise DataError("a table has no image shape; use a dense family (dense, sparse, denoising, vae)")
         return replace(
             self,
             x_train=self.x_train.reshape((-1, *self.image_shape)),
@@ -70,6 +70,8 @@ def to_unit(x: np.ndarray, maximum: float) -> np.ndarray:
 def split(name, x, y, image_shape, test_size, seed, columns=None) -> Dataset:
     """Hold out ``test_size`` of the samples (shuffled with ``seed``); with none held out, keep their order."""
     n_test = int(round(len(x) * test_size))
+    if test_size > 0 and n_test == 0 and len(x) >= 2:
+        n_test = 1  # a few samples: still hold one out, so there is something to test on
     if len(x) - n_test < 1:
         raise DataError(f"{name}: {len(x)} samples are too few to split off {test_size:.0%} for testing")
     # with nothing held out the samples keep their order, so results line up with the file's rows

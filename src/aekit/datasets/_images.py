@@ -15,17 +15,23 @@ import numpy as np
 
 from aekit.errors import DataError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+#: what counts as an image file: the formats Pillow reads, plus common ones it does not (those are
+#: then refused by name, or skipped with skip_bad_files, never silently left out)
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm",
+                  ".tga", ".heic", ".heif", ".avif", ".jp2", ".jfif"}
 COLOR_MODES = ("L", "RGB", "RGBA")
 _GRAY_MODES = {"1", "L", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 
 
 def image_files(folder: Path) -> list[Path]:
-    """The image files below ``folder``, sorted, without hidden files (``.DS_Store``, ``._name.png``)."""
+    """The image files below ``folder``, sorted, without hidden files (``.DS_Store``, ``._name.png``) and
+    without aekit's own run folders kept inside it (their plots are not data)."""
+    runs = {p.parent for p in folder.rglob(".aekit-files.json")}
     return sorted(
         p for p in folder.rglob("*")
         if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and not any(run in p.parents for run in runs)
     )
 
 
@@ -68,6 +74,7 @@ def read_image(file: Path, image_size=None) -> np.ndarray:
     """One image as float32 ``(H, W, channels)`` in [0, 1], channels 1 (gray), 2 (gray+alpha), 3 or 4 (RGBA)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    _refuse_wide_color_png(file)
     try:
         with Image.open(file) as im:
             im.seek(0)
@@ -81,6 +88,20 @@ def read_image(file: Path, image_size=None) -> np.ndarray:
         height, width = image_size
         channels = [np.asarray(Image.fromarray(c, mode="F").resize((width, height), Image.BILINEAR)) for c in channels]
     return np.clip(np.stack(channels, axis=-1), 0.0, 1.0).astype(np.float32)
+
+
+def _refuse_wide_color_png(file: Path) -> None:
+    """Pillow reads 16-bit colour PNGs as 8-bit: refuse them rather than lose their depth unsaid."""
+    if file.suffix.lower() != ".png":
+        return
+    try:
+        with open(file, "rb") as f:
+            head = f.read(26)
+    except OSError:
+        return
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[24] == 16 and head[25] in (2, 6):  # IHDR: depth, colour type
+        raise DataError(f"{file}: a 16-bit colour PNG, which would be read as 8-bit; save it with 8 bits per "
+                        "channel (or as 16-bit grayscale)")
 
 
 def _channels(file: Path, im) -> list[np.ndarray]:

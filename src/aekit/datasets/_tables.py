@@ -33,18 +33,23 @@ def read_csv(path: Path, impute: str | None = None) -> tuple[np.ndarray, tuple[s
     if not rows:
         raise DataError(f"{path}: holds no data rows")
     header = None
-    if not all(_is_number(cell) or _missing(cell) for cell in rows[0][1]):
+    if _is_header(rows):
         header = tuple(cell.strip() for cell in rows[0][1])
         rows = rows[1:]
         if not rows:
             raise DataError(f"{path}: holds a header but no data rows")
-    width = len(header) if header else len(rows[0][1])
-    if header and all(len(row) == width + 1 and not row[-1].strip() for _, row in rows):
+    if all(row and not row[-1].strip() for _, row in rows):
         rows = [(n, row[:-1]) for n, row in rows]  # a trailing delimiter on every data line
+        if header and len(header) == len(rows[0][1]) + 1 and not header[-1]:
+            header = header[:-1]
+    width = len(header) if header else len(rows[0][1])
     if header and not header[-1] and all(len(row) == width - 1 for _, row in rows):
-        header, width = header[:-1], width - 1  # ... or on the header only
+        header, width = header[:-1], width - 1  # a trailing delimiter on the header only
+    if header and not header[0] and _is_index(rows):
+        header, width = header[1:], width - 1  # pandas' index column (to_csv's default): not a feature
+        rows = [(n, row[1:]) for n, row in rows]
     names = header or tuple(f"column {i + 1}" for i in range(width))
-    decimal_comma = dialect.delimiter != "," and any(_DECIMAL_COMMA.match(c.strip()) for _, r in rows[:50] for c in r)
+    decimal_comma = dialect.delimiter != "," and any(_DECIMAL_COMMA.match(c.strip()) for _, r in rows for c in r)
     values = np.empty((len(rows), width), dtype=np.float64)
     missing = []
     for i, (line, row) in enumerate(rows):
@@ -79,7 +84,12 @@ def _decode(path: Path) -> str:
         return raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16")
-    if b"\x00" in raw[:4096]:
+    head = raw[:4096]
+    if head[1::2].count(0) > 0.4 * len(head[1::2]) and head[::2].count(0) < 0.1 * len(head[::2]):
+        return raw.decode("utf-16-le", errors="replace")  # UTF-16 without its byte-order mark
+    if head[::2].count(0) > 0.4 * len(head[::2]) and head[1::2].count(0) < 0.1 * len(head[1::2]):
+        return raw.decode("utf-16-be", errors="replace")
+    if b"\x00" in head:
         raise DataError(f"{path}: a binary file, not a text CSV; export it as CSV (comma-separated text)")
     try:
         return raw.decode("utf-8")
@@ -88,21 +98,63 @@ def _decode(path: Path) -> str:
 
 
 def _dialect(text: str):
-    sample = "\n".join(text.splitlines()[:50])
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    sample = "\n".join(lines)
+    if lines and not any(d in sample for d in ",;\t") and all(len(line.split()) > 1 for line in lines):
+        return _Whitespace  # numpy.savetxt's default: numbers separated by spaces
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         return csv.excel
 
 
+class _Whitespace(csv.Dialect):
+    delimiter = " "
+    quotechar = '"'
+    skipinitialspace = True
+    lineterminator = "\n"
+    quoting = csv.QUOTE_MINIMAL
+
+
 def _rows(path: Path, text: str, dialect):
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar='"', skipinitialspace=True)
     try:
         for row in reader:
+            if dialect is _Whitespace:
+                row = [cell for cell in row if cell]  # runs of spaces are one separator
             if row and any(cell.strip() for cell in row):
                 yield reader.line_num, row
     except csv.Error as exc:
         raise DataError(f"{path}: line {reader.line_num} is not valid CSV ({exc})") from None
+
+
+def _is_header(rows) -> bool:
+    """Whether the first row names the columns: text in it, or numbers that are names: pandas' default
+    column names (0, 1, 2, ...) or consecutive years, above rows that are not such a run."""
+    first = rows[0][1]
+    if not all(_is_number(cell) or _missing(cell) for cell in first):
+        return True
+    if len(first) < 2 or not _consecutive(first) or any(_consecutive(row) for _, row in rows[1:4]):
+        return False
+    start = float(first[0])
+    return start == 0 or 1900 <= start <= 2100
+
+
+def _consecutive(row) -> bool:
+    try:
+        values = [float(cell) for cell in row]
+    except ValueError:
+        return False
+    return all(v.is_integer() for v in values) and all(b - a == 1 for a, b in zip(values, values[1:]))
+
+
+def _is_index(rows) -> bool:
+    """Whether the first column counts the rows (0, 1, 2, ...): an index written beside the data."""
+    try:
+        first = [float(row[0]) for _, row in rows]
+    except (ValueError, IndexError):
+        return False
+    return len(first) > 1 and all(b - a == 1 for a, b in zip(first, first[1:]))
 
 
 def _is_number(cell: str) -> bool:

@@ -218,8 +218,10 @@ class Autoencoder(BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
 
-    def save(self, path, *, overwrite: bool = True) -> Path:
-        """Write the model, its settings, history and random state to one ``.keras`` file, atomically."""
+    def save(self, path, *, overwrite: bool | None = None) -> Path:
+        """Write the model, its settings, history and random state to one ``.keras`` file, atomically.
+
+        An existing aekit model file is replaced; any other file only with ``overwrite=True``."""
         return persistence.save(self, path, overwrite=overwrite)
 
     def _state(self) -> dict:
@@ -276,8 +278,11 @@ class Autoencoder(BaseEstimator):
         if not (isinstance(X, np.ndarray) and X.dtype == np.float32 and X.ndim >= 2 and X.size and np.isfinite(X).all()):
             from sklearn.utils.validation import check_array  # every other input, with scikit-learn's messages
 
-            X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite=True, ensure_min_features=1,
-                            input_name="X")
+            try:
+                X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite=True, ensure_min_features=1,
+                                input_name="X")
+            except ValueError as exc:
+                raise DataError(f"X: {' '.join(str(exc).split())}") from None
         if not fitting and tuple(X.shape[1:]) != self.input_shape_:
             if X.ndim == 2 and len(self.input_shape_) == 1:  # scikit-learn's wording for tables
                 raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.input_shape_[0]} features as input")
