@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Time to quality: wall time for the vanilla 784-[128, 64]-32 autoencoder to reach the lesson's
-50-epoch validation loss (binary cross-entropy 0.0842 on the 10,000 MNIST test images).
+"""Time to quality: aekit's ``recipe="fast"`` against the lesson's 50-epoch result for 784-[128, 64]-32.
 
-    python benchmarks/bench_time_to_quality.py            # every recipe, each capped at --max-seconds
-    python benchmarks/bench_time_to_quality.py --quick    # tiny data, 2 epochs per recipe, seconds
+    python benchmarks/bench_time_to_quality.py            # selection on validation, then the test, 3 seeds
+    python benchmarks/bench_time_to_quality.py --quick    # tiny data, seconds
 
-Each recipe builds the exercise model with ``aekit.build_dense_autoencoder`` (the architecture and
-loss of exercise 0; only the optimizer's learning rate and the batch size change), trains it with
-``aekit.training.train`` on aekit's default backend, validates after every epoch and stops as
-soon as val_loss <= 0.0842. Recipes differ in batch size and in Adam's learning rate, constant
-or decaying along a cosine to zero over a planned number of epochs. The clock starts before the model is built, so compilation counts.
-Target (issue 5): <= 15 s.
+The lesson trains exercise 0's model with Adam 1e-3, batch 256, for 50 epochs and logs val BCE
+0.0842 on the 10,000 test images. The question: how soon does aekit reach that, from
+``aekit.DenseAutoencoder((128, 64), 32, recipe="fast").fit(x_train)``, compilation included?
+
+Protocol (benchmarks/PROTOCOL.md): the recipe was chosen on a validation split carved from the
+training images (the first 50,000 train, the last 10,000 validate); the "selection" table reruns
+those candidates and the lesson's recipe on that split, so the choice can be checked. The chosen
+recipe then trains on all 60,000 training images and the test set is scored once, at the end,
+for each of 3 seeds: mean +- standard deviation of the wall time and of the test BCE.
 """
 
 import os
+import statistics
 import sys
 import time
 
@@ -22,82 +25,77 @@ import _common  # noqa: E402
 
 TARGET_LOSS = 0.0842
 TARGET_SECONDS = 15.0
-# (label, batch size, Adam learning rate, epochs of a cosine decay to 0 or None for a constant rate)
-RECIPES = [
-    ("lesson: batch 256, Adam 1e-3", 256, 1e-3, None),
-    ("batch 128, Adam 3e-3, cosine over 40 epochs", 128, 3e-3, 40),
-    ("batch 64, Adam 3e-3, cosine over 25 epochs", 64, 3e-3, 25),
-    ("batch 32, Adam 2e-3, cosine over 15 epochs", 32, 2e-3, 15),
+# (label, batch, peak learning rate, epochs): warm-up over the first epoch, cosine decay to zero after
+CANDIDATES = [
+    ("batch 256, peak 5e-3, 10 epochs", 256, 5e-3, 10),
+    ("batch 128, peak 8e-3, 10 epochs", 128, 8e-3, 10),
+    ("batch 96, peak 4e-3, 14 epochs", 96, 4e-3, 14),
+    ("batch 64, peak 3e-3, 12 epochs", 64, 3e-3, 12),
+    ("batch 64, peak 4e-3, 12 epochs (aekit's recipe='fast')", 64, 4e-3, 12),
+    ("batch 64, peak 4e-3, 14 epochs", 64, 4e-3, 14),
+    ("batch 48, peak 3e-3, 10 epochs", 48, 3e-3, 10),
 ]
 
 
-def run(recipe, x_train, x_test, max_epochs, max_seconds):
-    import keras
+def fit(x_train, x_val, seed, **params):
+    """Wall seconds (estimator construction to the end of fit, compilation included) and the final val BCE."""
+    import numpy as np
 
-    from aekit import training
-    from aekit.models import build_dense_autoencoder
+    import aekit
+    from aekit.evaluation import reconstruction_error
 
-    label, batch, lr, cosine_epochs = recipe
-    if cosine_epochs:
-        steps = -(-len(x_train) // batch) * cosine_epochs
-        lr = keras.optimizers.schedules.CosineDecay(lr, steps)
-    keras.utils.set_random_seed(0)
-    reached = {}
     start = time.perf_counter()
-
-    class StopAtTarget(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            elapsed = time.perf_counter() - start
-            if logs["val_loss"] <= TARGET_LOSS and not reached:
-                reached.update(epoch=epoch + 1, seconds=elapsed)
-                self.model.stop_training = True
-            elif elapsed > max_seconds:
-                self.model.stop_training = True
-
-    _, _, auto = build_dense_autoencoder(784, [128, 64], 32, learning_rate=lr)
-    epochs = min(max_epochs, cosine_epochs or max_epochs)  # a decayed rate of zero teaches nothing more
-    history = training.train(auto, x_train, epochs=epochs, batch_size=batch, validation_data=x_test,
-                             callbacks=[StopAtTarget()])
-    return {
-        "recipe": label,
-        "reached 0.0842": "yes" if reached else "no",
-        "epochs": reached.get("epoch", len(history["val_loss"])),
-        "wall s": reached.get("seconds", time.perf_counter() - start),
-        "best val_loss": min(history["val_loss"]),
-        "s/epoch": (time.perf_counter() - start) / len(history["val_loss"]),
-        "val_loss": history["val_loss"],
-    }
+    model = aekit.DenseAutoencoder((128, 64), 32, seed=seed, **params).fit(x_train)
+    seconds = time.perf_counter() - start
+    bce = float(np.mean(reconstruction_error(x_val, model.reconstruct(x_val), "bce")))
+    return seconds, bce
 
 
 def main():
     p = _common.parser(__doc__)
-    p.add_argument("--max-seconds", type=float, default=120.0, help="give up on a recipe after this long (8x the target)")
-    p.add_argument("--max-epochs", type=int, default=80)
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--no-selection", action="store_true", help="skip the selection table (the test runs only)")
     args = p.parse_args()
     started = time.perf_counter()
-    import keras
-
     x_train, _, x_test, _ = _common.mnist(flat=True, quick=args.quick)
-    recipes = [RECIPES[0], RECIPES[-1]] if args.quick else RECIPES
-    max_epochs = 2 if args.quick else args.max_epochs
-    results = []
-    for recipe in recipes:
-        results.append(run(recipe, x_train, x_test, max_epochs, args.max_seconds))
-        r = results[-1]
-        print(f"{r['recipe']}: reached={r['reached 0.0842']} after {r['epochs']} epochs, {r['wall s']:.1f} s", flush=True)
-    done = [r for r in results if r["reached 0.0842"] == "yes"]
-    notes = [f"Backend {keras.backend.backend()}; each recipe capped at {args.max_seconds:.0f} s / {max_epochs} epochs; "
-             "wall time includes building, compiling and the per-epoch validation pass."]
-    if done:
-        best = min(done, key=lambda r: r["wall s"])
-        notes.append(f"Best: {best['recipe']}, {best['wall s']:.1f} s ({best['epochs']} epochs); target <= {TARGET_SECONDS:.0f} s "
-                     + ("met." if best["wall s"] <= TARGET_SECONDS else f"missed by {best['wall s'] - TARGET_SECONDS:.1f} s."))
-    else:
-        notes.append(f"No recipe reached {TARGET_LOSS} within its budget; target <= {TARGET_SECONDS:.0f} s missed.")
-    budget = ("full" if args.max_seconds >= 120 else "reduced") + f": cap {args.max_seconds:.0f} s per recipe"
-    _common.write_result(args, "time_to_quality", "Time to quality: vanilla 784-[128, 64]-32 to val BCE 0.0842",
-                         {"": (["recipe", "reached 0.0842", "epochs", "wall s", "s/epoch", "best val_loss"], results)},
-                         budget=budget, notes=notes, started=started)
+    cut = int(len(x_train) * 5 / 6)
+    x_fit, x_val = x_train[:cut], x_train[cut:]
+    quick = {"epochs": 1} if args.quick else {}
+    tables, notes = {}, []
+
+    if not args.no_selection:
+        rows = []
+        candidates = CANDIDATES[-3:-2] if args.quick else CANDIDATES
+        for label, batch, lr, epochs in [("lesson: batch 256, Adam 1e-3 constant, 50 epochs", 256, 1e-3, 50), *candidates]:
+            recipe = "standard" if label.startswith("lesson") else "fast"
+            seconds, bce = fit(x_fit, x_val, 0, recipe=recipe, batch_size=batch, learning_rate=lr,
+                               epochs=quick.get("epochs", epochs))
+            rows.append({"recipe": label, "validation BCE": bce, "wall s": seconds})
+            print(f"selection: {label}: val {bce:.4f} in {seconds:.1f} s", flush=True)
+        tables["Selection on the validation split (train 50,000 / validate 10,000; test set untouched)"] = (
+            ["recipe", "validation BCE", "wall s"], rows)
+        notes.append("The recipe must match the lesson's 50-epoch recipe on the validation split in the least time; "
+                     "the lesson's recipe sets the bar there (first row).")
+
+    rows = []
+    for seed in range(1 if args.quick else args.seeds):
+        seconds, bce = fit(x_train, x_test, seed, recipe="fast", **quick)
+        rows.append({"seed": seed, "wall s": seconds, "test BCE": bce})
+        print(f"test: seed {seed}: {bce:.4f} in {seconds:.1f} s", flush=True)
+    times, losses = [r["wall s"] for r in rows], [r["test BCE"] for r in rows]
+    spread = (lambda v: statistics.stdev(v) if len(v) > 1 else 0.0)
+    summary = {"runs": len(rows), "wall s (mean)": statistics.mean(times), "wall s (sd)": spread(times),
+               "test BCE (mean)": statistics.mean(losses), "test BCE (sd)": spread(losses)}
+    tables["recipe='fast' on all 60,000 training images, test set scored once per seed"] = (["seed", "wall s", "test BCE"], rows)
+    tables["Summary"] = (list(summary), [summary])
+    quality = summary["test BCE (mean)"] + summary["test BCE (sd)"] <= TARGET_LOSS
+    fast = summary["wall s (mean)"] + summary["wall s (sd)"] <= TARGET_SECONDS
+    notes.append(f"Target: the lesson's {TARGET_LOSS} in <= {TARGET_SECONDS:.0f} s: test BCE {summary['test BCE (mean)']:.4f} "
+                 f"+- {summary['test BCE (sd)']:.4f} ({'reached' if quality else 'not reached beyond the spread'}) in "
+                 f"{summary['wall s (mean)']:.1f} +- {summary['wall s (sd)']:.1f} s ({'within' if fast else 'over'} the time): "
+                 + ("met." if quality and fast else "missed."))
+    _common.write_result(args, "time_to_quality", "Time to quality: recipe='fast' vs the lesson's 50 epochs (784-[128, 64]-32)",
+                         tables, budget="quick" if args.quick else "full", notes=notes, started=started)
 
 
 if __name__ == "__main__":

@@ -432,3 +432,19 @@ def test_the_exercise_keeps_keras_own_layers_and_the_family_the_faster_one():
     family = ConvAutoencoder((4, 4), epochs=1)
     encoder, _, _ = family._build((8, 8, 1))
     assert any(type(layer) is ReshapeMaxPooling2D for layer in encoder.layers)
+
+
+def test_fast_recipe_fills_the_defaults_left_alone_and_decays_the_learning_rate(data, tmp_path):
+    from aekit import cli
+
+    x = data[0]
+    fast = DenseAutoencoder((16,), 4, recipe="fast", epochs=3).fit(x)
+    assert fast.training_plan() == {"epochs": 3, "batch_size": 64, "learning_rate": 4e-3, "schedule": "warmup_cosine"}
+    assert len(fast.history_["loss"]) == 3 and float(fast.model_.optimizer.learning_rate) < 1e-6  # decayed to zero
+    assert DenseAutoencoder(recipe="standard").training_plan()["schedule"] == "constant"
+    assert cli.main(["train", "dense", "--recipe", "fast", "--epochs", "2", "--hidden", "8", "--latent", "2",
+                     "--out", str(tmp_path / "run"), "-q"]) == 0
+    import json
+
+    params = json.loads((tmp_path / "run" / "settings.json").read_text())["params"]
+    assert (params["recipe"], params["epochs"], params["batch_size"], params["learning_rate"]) == ("fast", 2, 64, 4e-3)

@@ -157,7 +157,7 @@ def _check_matches(estimator, model, input_shape, where) -> None:
                              "the file was edited or damaged") from None
     expected = [tuple(w.shape) for w in reference.weights]
     found = [tuple(w.shape) for w in model.weights]
-    if expected != found:
+    if expected != found or tuple(model.input_shape[1:]) != input_shape:
         raise ModelFileError(f"{where}: its parameters and input_shape do not match the model's weights; "
                              "the file was edited or damaged")
 

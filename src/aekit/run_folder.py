@@ -337,7 +337,13 @@ class RunLock:
         except PermissionError:
             return False
         started = holder.get("started")
-        return started is not None and _process_start(pid) not in (None, started)  # the pid was reused
+        if started is not None:
+            return _process_start(pid) not in (None, started)  # the pid was reused
+        try:  # a lock without a start time: a live process that is not Python cannot be aekit
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            return False
+        return b"python" not in command and b"aekit" not in command
 
     def _describe(self) -> str:
         holder = self._holder()

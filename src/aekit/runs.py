@@ -42,6 +42,8 @@ def new_settings(family: str, params: dict, data: dict, command: str = "train") 
     cls = registry.get(family)
     estimator = cls(**params)
     checked = estimator.validate_params()
+    plan = estimator.training_plan()  # a recipe's values are written down, so the settings say what ran
+    checked.update({name: plan[name] for name in ("epochs", "batch_size", "learning_rate")})
     return {"command": command, "family": family, "params": checked, "data": data}
 
 
@@ -166,6 +168,10 @@ def resume(folder, *, callbacks=(), log=None) -> dict | None:
     run = RunFolder(folder)
     settings = run.read_settings()
     if settings.get("status") == "complete":
+        if not (run / HISTORY).exists():
+            from aekit.report import write_report
+
+            write_report(run.path)  # rebuilds a deleted history.csv from the checkpoint
         return None
     with run.lock():
         prepared = prepare(settings, where=run / SETTINGS)

@@ -36,8 +36,9 @@ def train(args, family_class) -> dict:
         epochs = RunFolder(folder).read_settings()["params"].get("epochs")
         metrics = _training(args, folder, epochs, lambda callbacks, log: runs.resume(folder, callbacks=callbacks, log=log))
         if metrics is None:
+            metrics = RunFolder(folder).read_metrics()
             note(args, f"{folder} is complete; nothing to resume")
-            return {"run": str(folder), "status": "complete", "metrics": RunFolder(folder).read_metrics()}
+            return {"run": str(folder), "status": "complete", "metrics": metrics}
         return _trained(args, folder, metrics)
 
     if family_class is None:

@@ -20,6 +20,7 @@ from sklearn.base import ClassifierMixin
 
 from aekit import training
 from aekit.models._common import as_shape, check_sizes, flatten_input, unflatten_output
+from aekit.errors import ParameterError
 from aekit.models.base import Autoencoder
 from aekit.params import ACTIVATIONS, Choice, Integer, Param, Real, Sizes
 
@@ -46,6 +47,11 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
     uses = ("classify",)
     #: trained with labels, so only from Python
     needs_labels = True
+
+    def _check_params(self, params):
+        if params["recipe"] != "standard":
+            raise ParameterError("{p}: the stacked classifier trains in three stages with their own learning rates; "
+                                 "use recipe='standard'", p="recipe")
 
     def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0):
         """Pretrain layer by layer on ``X``, train the head on frozen encoders, then fine-tune on ``y``.
