@@ -158,3 +158,29 @@ def test_epoch_order_depends_only_on_seed_and_epoch():
     np.testing.assert_array_equal(a, training.epoch_order(100, seed=3, epoch=7))
     assert not np.array_equal(a, training.epoch_order(100, seed=3, epoch=8))
     assert not np.array_equal(a, training.epoch_order(100, seed=4, epoch=7))
+
+
+def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_result(digits, tmp_path):
+    import shutil
+
+    import keras
+
+    x = digits.flat().x_train[:400]
+    checkpoint, early = tmp_path / "run.keras", tmp_path / "early.keras"
+
+    def keep(epoch, logs):
+        if epoch == 2:
+            shutil.copy(checkpoint, early)
+
+    make = lambda: VariationalAutoencoder(hidden_layers=(16,), latent_dim=2, batch_size=32, epochs=40, seed=2,
+                                          learning_rate=0.03, validation_split=0.25, early_stopping=2)
+    full = make().fit(x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep)])
+    state = full.early_stopping_
+    assert state["stopped"] and len(full.history_["loss"]) < 40  # it stopped early
+    assert state["best"] == min(full.history_["val_loss"]) and state["best_epoch"] == len(full.history_["val_loss"]) - 2
+    resumed = aekit.load(early).fit(x, resume=True)
+    assert resumed.history_["val_loss"] == pytest.approx(full.history_["val_loss"], rel=1e-5)
+    for a, b in zip(resumed.model_.get_weights(), full.model_.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    reloaded = aekit.load(checkpoint)
+    assert reloaded.early_stopping_["stopped"] and len(reloaded.fit(x, resume=True).history_["loss"]) == len(full.history_["loss"])

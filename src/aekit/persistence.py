@@ -11,6 +11,7 @@ foreign or newer file gets one line naming the file and the field.
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -25,6 +26,8 @@ from aekit.files import jsonable, replacing
 
 #: the archive entry aekit adds to Keras' own
 METADATA_NAME = "aekit.json"
+#: early stopping's best weights so far, when the model file holds them
+BEST_WEIGHTS_NAME = "aekit_best_weights.npz"
 #: version of ``aekit.json``'s layout; a file with a higher one is refused with "upgrade aekit"
 FORMAT_VERSION = 1
 _LEGACY_RNG_NAME = "aekit_rng.json"  # the random state's own entry in files from before format 1
@@ -61,6 +64,10 @@ def save(estimator, path, *, overwrite: bool | None = None) -> Path:
             keras.saving.save_model(estimator.model_, tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(METADATA_NAME, json.dumps(document, default=jsonable))
+            if state.get("best_weights") is not None:  # early stopping's best epoch, to keep after a resume
+                buffer = io.BytesIO()
+                np.savez(buffer, *state["best_weights"])
+                archive.writestr(BEST_WEIGHTS_NAME, buffer.getvalue())
     return path
 
 
@@ -102,8 +109,9 @@ def load(path):
     rng_state = field(document, "rng_state", list, where, ModelFileError, optional=True, default=legacy_rng)
     _check_matches(estimator, model, tuple(shape), where)
     _check_rng_state(rng_state, model, where)
+    best = _best_weights(path, model)
     try:
-        estimator._restore(model, tuple(shape), history, attributes, rng_state)
+        estimator._restore(model, tuple(shape), history, attributes, rng_state, best)
     except (KeyError, ValueError, TypeError) as exc:
         raise ModelFileError(f"{path}: the model does not match its {cls.family} settings ({exc.__class__.__name__}: {exc}); the file is damaged") from None
     return estimator
@@ -160,6 +168,22 @@ def _check_matches(estimator, model, input_shape, where) -> None:
     if expected != found or tuple(model.input_shape[1:]) != input_shape:
         raise ModelFileError(f"{where}: its parameters and input_shape do not match the model's weights; "
                              "the file was edited or damaged")
+
+
+def _best_weights(path: Path, model):
+    """Early stopping's best weights stored beside the model, checked to fit it (None when there are none)."""
+    with zipfile.ZipFile(path) as archive:
+        if BEST_WEIGHTS_NAME not in archive.namelist():
+            return None
+        data = archive.read(BEST_WEIGHTS_NAME)
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            weights = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+    except Exception:
+        raise ModelFileError(f"{path} ({BEST_WEIGHTS_NAME}): unreadable; the file is damaged") from None
+    if [w.shape for w in weights] != [tuple(w.shape) for w in model.weights]:
+        raise ModelFileError(f"{path} ({BEST_WEIGHTS_NAME}): does not fit the model; the file is damaged")
+    return weights
 
 
 def _check_rng_state(rng_state, model, where) -> None:

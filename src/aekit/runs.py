@@ -202,7 +202,8 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
         with guard, training.no_tensorflow_import():
             estimator.fit(
                 prepared.x_train,
-                validation_data=prepared.x_test,
+                # val_loss on the test split, unless the run carves its validation from the training data
+                validation_data=None if estimator.validation_split else prepared.x_test,
                 resume=resume,
                 callbacks=[*callbacks, guard],
                 on_epoch_end=lambda epochs_done, history: run.write_checkpoint(estimator),
@@ -224,6 +225,8 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
     for key in ("loss", "val_loss"):
         if key in estimator.history_:
             metrics[f"final_{key}"] = estimator.history_[key][-1]
+    if getattr(estimator, "early_stopping_", {}).get("best_epoch"):
+        metrics["best_epoch"] = estimator.early_stopping_["best_epoch"]  # the weights kept
     run.write_metrics(metrics)
     draw(estimator, prepared.dataset, run)
     run.set_status(settings, "complete")

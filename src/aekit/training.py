@@ -100,6 +100,21 @@ def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuf
     return EpochBatches()
 
 
+def track_best(model, state: dict, history: dict, patience: int) -> None:
+    """Early stopping's bookkeeping after an epoch: keep the best val_loss's weights, stop after ``patience`` worse ones.
+
+    ``state`` (``best``, ``best_epoch``, ``wait`` and ``weights``) travels in the checkpoint, so a
+    resumed run stops where an unbroken one would and keeps the same best weights.
+    """
+    loss = history["val_loss"][-1]
+    if "best" not in state or loss < state["best"]:
+        state.update(best=loss, best_epoch=len(history["val_loss"]), wait=0, weights=model.get_weights())
+    else:
+        state["wait"] += 1
+        if state["wait"] >= patience:
+            model.stop_training = True
+
+
 def _run_steps_together(model) -> None:
     """Let Keras run several training steps per dispatch (``steps_per_execution``), unless the model's
     own compile chose a number. The arithmetic is unchanged; tensorflow compiles the steps into one

@@ -34,6 +34,12 @@ TRAINING_PARAMS = (
     Param("batch_size", 256, Integer(1), "samples per gradient step", group="training"),
     Param("learning_rate", 1e-3, Real(0, min_open=True), "Adam's step size", group="training"),
     Param("seed", 0, Integer(0, 2**32 - 1), "seed of the initial weights, the shuffling and the noise", group="training"),
+    Param("validation_split", 0.0, Real(0, 1, max_open=True),
+          "fraction of the training samples held out (seeded) to measure val_loss on, when no validation data is given",
+          group="training"),
+    Param("early_stopping", 0, Integer(0),
+          "stop after this many epochs without a better val_loss and keep the best epoch's weights (0: off)",
+          group="training"),
     Param("recipe", "standard", Choice("standard", "fast"),
           "standard: the learning rate stays as given; fast: batch 64, 12 epochs, the learning rate warmed up over the "
           "first epoch to 0.004 and decayed along a cosine (replaces epochs, batch size and learning rate left at "
@@ -170,11 +176,14 @@ class Autoencoder(BaseEstimator):
 
         self.validate_params()
         plan = self.training_plan()
+        X = self._check_input(X, fitting=not resume)
+        if validation_data is None and self.validation_split:
+            X, validation_data = _hold_out(X, self.validation_split, self.seed)
         if resume:
-            X = self._check_input(X)
             history = {k: list(v) for k, v in getattr(self, "history_", {}).items()}
+            if getattr(self, "early_stopping_", {}).get("stopped"):
+                return self  # it stopped early: the run is complete
         else:
-            X = self._check_input(X, fitting=True)
             self.check_data(X)
             with training.no_tensorflow_import():
                 keras.utils.set_random_seed(self.seed)
@@ -184,13 +193,18 @@ class Autoencoder(BaseEstimator):
             self._apply_schedule(plan, len(X))
             self._initialise(X, verbose)
             history = {}
+            self.early_stopping_ = {}
         if validation_data is not None:
             if not isinstance(validation_data, tuple):
                 validation_data = (validation_data, validation_data)
             validation_data = tuple(self._check_input(v) for v in validation_data)
+        if self.early_stopping and validation_data is None:
+            raise ParameterError("{p} watches val_loss: give validation data or a validation_split", p="early_stopping")
 
         def epoch_done(epochs_done, history_so_far):
             self.history_ = history_so_far
+            if self.early_stopping:
+                training.track_best(self.model_, self.early_stopping_, history_so_far, self.early_stopping)
             if checkpoint is not None:
                 self.save(checkpoint)
             if on_epoch_end is not None:
@@ -209,6 +223,11 @@ class Autoencoder(BaseEstimator):
             verbose=verbose,
             on_epoch_end=epoch_done,
         )
+        if self.early_stopping and self.early_stopping_.get("weights") is not None:
+            self.model_.set_weights(self.early_stopping_["weights"])  # the best epoch's weights, as promised
+            self.early_stopping_["stopped"] = True
+            if checkpoint is not None:
+                self.save(checkpoint)
         return self
 
     # ------------------------------------------------------------------ using a trained model
@@ -258,13 +277,17 @@ class Autoencoder(BaseEstimator):
         return persistence.save(self, path, overwrite=overwrite)
 
     def _state(self) -> dict:
+        early = getattr(self, "early_stopping_", {})
+        attributes = {**self._saved_attributes(),
+                      "early_stopping_": {k: v for k, v in early.items() if k != "weights"}} if early else self._saved_attributes()
         return {
             "history": getattr(self, "history_", {}),
-            "attributes": self._saved_attributes(),
+            "attributes": attributes,
             "rng_variables": training.rng_variables(self.model_),
+            "best_weights": early.get("weights"),
         }
 
-    def _restore(self, model, input_shape, history, attributes, rng_state) -> None:
+    def _restore(self, model, input_shape, history, attributes, rng_state, best_weights=None) -> None:
         self.model_ = model
         self.encoder_, self.decoder_ = self._split_models(model)
         self.input_shape_ = tuple(input_shape)
@@ -272,6 +295,8 @@ class Autoencoder(BaseEstimator):
         self.history_ = history
         for name, value in attributes.items():
             setattr(self, name, value)
+        if best_weights is not None:
+            self.early_stopping_ = {**getattr(self, "early_stopping_", {}), "weights": best_weights}
         self._after_load()
         variables = training.rng_variables(model)
         if rng_state is not None and len(variables) == len(rng_state):
@@ -321,6 +346,15 @@ class Autoencoder(BaseEstimator):
                 raise DataError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.input_shape_[0]} features as input")
             raise DataError(f"samples have shape {tuple(X.shape[1:])}, but the model was fitted on {self.input_shape_}")
         return X
+
+
+def _hold_out(X, fraction: float, seed: int):
+    """``(X_train, X_val)``: a seeded ``fraction`` of the samples held out for validation."""
+    order = np.random.default_rng([int(seed), 7]).permutation(len(X))
+    n_val = max(1, int(round(len(X) * fraction)))
+    if len(X) - n_val < 1:
+        raise DataError(f"validation_split={fraction} leaves no sample to train on ({len(X)} samples)")
+    return X[np.sort(order[n_val:])], X[np.sort(order[:n_val])]
 
 
 def _as_dict(params) -> dict:
