@@ -245,3 +245,39 @@ def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.
                 self.model.stop_training = True
 
     return TimeBudget()
+
+
+# ---------------------------------------------------------------- the protocol (PROTOCOL.md)
+
+
+def carve(x, y=None, fraction: float = 1 / 6, seed: int | None = None):
+    """``(x_fit, y_fit, x_val, y_val)``: the last ``fraction`` of the training data held out for every choice.
+
+    With ``seed`` the held-out part is a seeded random subset instead (for training data sorted by class).
+    """
+    import numpy as np
+
+    n_val = int(round(len(x) * fraction))
+    order = np.random.default_rng(seed).permutation(len(x)) if seed is not None else np.arange(len(x))
+    fit, val = np.sort(order[: len(x) - n_val]), np.sort(order[len(x) - n_val:])
+    pick = (lambda a, rows: None if a is None else a[rows])
+    return x[fit], pick(y, fit), x[val], pick(y, val)
+
+
+def mean_sd(values) -> tuple[float, float]:
+    """Mean and (sample) standard deviation; 0 for a single value."""
+    import statistics
+
+    values = [float(v) for v in values]
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def verdict(mean: float, sd: float, target: float, higher_is_better: bool = True) -> str:
+    """"met" only when the margin exceeds the spread; "within the spread" or "missed" otherwise."""
+    if higher_is_better:
+        if mean - sd >= target:
+            return "met"
+        return "within the spread: not met" if mean >= target else "missed"
+    if mean + sd <= target:
+        return "met"
+    return "within the spread: not met" if mean <= target else "missed"

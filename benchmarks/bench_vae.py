@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """VAE on dynamically binarized MNIST: test ELBO and an importance-sampled log-likelihood.
 
-    python benchmarks/bench_vae.py                # 60 minutes of training, IS on 1,000 test images
+    python benchmarks/bench_vae.py                # 60 minutes of training a seed, IS on all 10,000 test images
     python benchmarks/bench_vae.py --minutes 20   # a shorter budget
     python benchmarks/bench_vae.py --quick        # tiny data, seconds
 
@@ -13,10 +13,13 @@ learning-rate decay over that budget. Reported, in nats per image:
 
 * the test negative ELBO, averaged over the test images, one posterior sample each;
 * ``-log p(x)`` estimated by importance sampling with k = 5,000 samples from q(z|x)
-  (Burda et al. 2015's estimator), on the first ``--n-is`` test images.
+  (Burda et al. 2015's estimator), on all 10,000 test images (``--n-is``).
 
-The lesson configuration's val_loss after 50 epochs (147.9) is checked by bench_exercises.py.
-Target (issue 5): NLL <= 90 nats within 1 h of training.
+Protocol (benchmarks/PROTOCOL.md): the architecture and recipe were fixed before this run (no
+choice is made on test data; the validation loss is measured on the last 10,000 training images,
+binarized once, and only reported); the test set is scored once per seed; mean +- sd over
+``--seeds``. Target (issue 15): NLL below IWAE's 86.76 nats on all 10,000 test images, with <= 1 h
+of training, beyond the spread.
 """
 
 import os
@@ -26,7 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
-TARGET_NLL = 90.0
+TARGET_NLL = 86.76  # IWAE (Burda et al. 2015), k = 50
 TARGET_MINUTES = 60
 EPS = 1e-7
 
@@ -82,7 +85,8 @@ def main():
     p.add_argument("--hidden", default="512,256")
     p.add_argument("--latent", type=int, default=32)
     p.add_argument("--k", type=int, default=5000)
-    p.add_argument("--n-is", type=int, default=1000)
+    p.add_argument("--n-is", type=int, default=10000)
+    p.add_argument("--seeds", type=int, default=1)
     args = p.parse_args()
     started = time.perf_counter()
     import numpy as np
@@ -97,54 +101,48 @@ def main():
     latent = 4 if args.quick else args.latent
     k, n_is = (50, 8) if args.quick else (args.k, args.n_is)
 
-    rng = np.random.default_rng(0)
     x_test_bin = (np.random.default_rng(123).random(x_test.shape) < x_test).astype(np.float32)
-
-    def binarize():
-        return (rng.random(x_train.shape) < x_train).astype(np.float32)
-
-    vae = VariationalAutoencoder(hidden_layers=hidden, latent_dim=latent, epochs=1, batch_size=128,
-                                 learning_rate=args.learning_rate, seed=0)
-    callbacks = [_common.time_budget(minutes, args.learning_rate)] if minutes else []
-    with _common.Timer() as t_train:
-        vae.fit(binarize(), validation_data=x_test_bin, callbacks=callbacks)
-        history = {k_: list(v) for k_, v in vae.history_.items()}
-        for epoch in range(1, epochs):  # a fresh binarization each epoch
-            if vae.model_.stop_training:
-                break
-            h = training.train(vae.model_, binarize(), epochs=epoch + 1, initial_epoch=epoch, batch_size=128,
-                               validation_data=x_test_bin, callbacks=callbacks)
-            for k_, v in h.items():
-                history.setdefault(k_, []).extend(v)
-    epochs = len(history["loss"])
-    elbo = negative_elbo(vae, x_test_bin, np.random.default_rng(1))
-    with _common.Timer() as t_is:
-        nll = importance_sampled_nll(vae, x_test_bin[:n_is], k, np.random.default_rng(2))
+    _, _, x_val, _ = _common.carve(x_train)
+    x_val_bin = (np.random.default_rng(321).random(x_val.shape) < x_val).astype(np.float32)
     arch = "784-" + "-".join(map(str, hidden)) + f"-{latent}"
-    rows = [
-        {"quantity": f"test -ELBO (10,000 images, 1 sample)" if not args.quick else "test -ELBO", "nats": float(elbo.mean())},
-        {"quantity": f"test -ELBO on the IS subset ({n_is} images)", "nats": float(elbo[:n_is].mean())},
-        {"quantity": f"-log p(x), importance sampled, k = {k} ({n_is} images)", "nats": float(nll.mean()), "target": TARGET_NLL},
-        {"quantity": "Keras val_loss, last epoch", "nats": history["val_loss"][-1]},
-    ]
-    gap = float(nll.mean()) - TARGET_NLL
+    runs = []
+    for seed in range(1 if args.quick else args.seeds):
+        rng = np.random.default_rng(seed)
+        vae = VariationalAutoencoder(hidden_layers=hidden, latent_dim=latent, epochs=1, batch_size=128,
+                                     learning_rate=args.learning_rate, seed=seed)
+        callbacks = [_common.time_budget(minutes, args.learning_rate)] if minutes else []
+        with _common.Timer() as t_train:
+            vae.fit((rng.random(x_train.shape) < x_train).astype(np.float32), validation_data=x_val_bin, callbacks=callbacks)
+            history = {k_: list(v) for k_, v in vae.history_.items()}
+            for epoch in range(1, epochs):  # a fresh binarization each epoch
+                if vae.model_.stop_training:
+                    break
+                h = training.train(vae.model_, (rng.random(x_train.shape) < x_train).astype(np.float32), epochs=epoch + 1,
+                                   initial_epoch=epoch, batch_size=128, seed=seed, validation_data=x_val_bin, callbacks=callbacks)
+                for k_, v in h.items():
+                    history.setdefault(k_, []).extend(v)
+        elbo = negative_elbo(vae, x_test_bin, np.random.default_rng(1))
+        with _common.Timer() as t_is:
+            nll = importance_sampled_nll(vae, x_test_bin[:n_is], k, np.random.default_rng(2))
+        runs.append({"seed": seed, "test -ELBO": float(elbo.mean()), f"-log p(x), IS k = {k}": float(nll.mean()),
+                     "epochs": len(history["loss"]), "training minutes": t_train.seconds / 60, "IS s": t_is.seconds,
+                     "validation -ELBO, last epoch": history["val_loss"][-1]})
+        print(f"seed {seed}: NLL {nll.mean():.2f}, -ELBO {elbo.mean():.2f}, {len(history['loss'])} epochs", flush=True)
+    nll_mean, nll_sd = _common.mean_sd([r[f"-log p(x), IS k = {k}"] for r in runs])
+    status = _common.verdict(nll_mean, nll_sd, TARGET_NLL, higher_is_better=False)
+    if len(runs) == 1 and status == "met":
+        status = "below the target in one seed (no spread measured: not called met)"
     notes = [
         f"Model: VariationalAutoencoder {arch}, batch 128, Adam {args.learning_rate:g}"
-        + (f" with a cosine decay over {minutes:g} min" if minutes else "")
-        + f", {epochs} epochs in {t_train.seconds / 60:.1f} min; "
-        f"IS estimate took {t_is.seconds:.0f} s.",
-        f"NLL {nll.mean():.2f} nats; target <= {TARGET_NLL} " + ("met." if gap <= 0 else f"missed by {gap:.2f} nats."),
+        + (f" with a cosine decay over {minutes:g} min" if minutes else "") + " per seed.",
+        f"NLL {nll_mean:.2f} +- {nll_sd:.2f} nats on {n_is:,} test images over {len(runs)} seed(s); target < {TARGET_NLL} "
+        f"(IWAE): {status}.",
     ]
-    if gap > 0 and not args.quick:
-        val = history["val_loss"]
-        trend = "still falling" if len(val) > 1 and val[-1] < val[-2] else "flattening"
-        notes.append(f"What would close it: a longer budget (the val loss was {trend} at the end), a deeper decoder, "
-                     "or importance-weighted training (IWAE).")
-    spent = f"{epochs} epochs ({t_train.seconds / 60:.1f} min), IS on {n_is} test images"
-    budget = f"full: {spent}" if minutes >= TARGET_MINUTES else f"reduced: {spent}"
+    spent = f"{max(r['training minutes'] for r in runs):.1f} min of training a seed, IS on {n_is} test images"
+    budget = f"full: {spent}" if minutes >= TARGET_MINUTES and n_is == 10000 else f"reduced: {spent}"
     _common.write_result(args, "vae", "VAE on dynamically binarized MNIST: test ELBO and log-likelihood (nats per image)",
-                         {"": (["quantity", "nats", "target"], rows)}, budget=budget, notes=notes, started=started,
-                         extra={"history": history, "architecture": arch})
+                         {"": (list(runs[0]), runs)}, budget=budget, notes=notes, started=started,
+                         extra={"architecture": arch})
 
 
 if __name__ == "__main__":

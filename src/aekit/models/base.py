@@ -34,6 +34,8 @@ TRAINING_PARAMS = (
     Param("batch_size", 256, Integer(1), "samples per gradient step", group="training"),
     Param("learning_rate", 1e-3, Real(0, min_open=True), "Adam's step size", group="training"),
     Param("seed", 0, Integer(0, 2**32 - 1), "seed of the initial weights, the shuffling and the noise", group="training"),
+    Param("weight_decay", 0.0, Real(0), "Adam's decoupled weight decay, a regulariser against overfitting (0: none)",
+          group="training"),
     Param("validation_split", 0.0, Real(0, 1, max_open=True),
           "fraction of the training samples held out (seeded) to measure val_loss on, when no validation data is given",
           group="training"),
@@ -122,9 +124,12 @@ class Autoencoder(BaseEstimator):
         return {**plan, "schedule": "warmup_cosine" if self.recipe == "fast" else "constant"}
 
     def _apply_schedule(self, plan: dict, n_samples: int) -> None:
-        """Give the freshly built optimizer the recipe's learning rate: warm-up over an epoch, then a cosine decay."""
+        """Give the freshly built optimizer its weight decay and the recipe's learning rate: for ``fast``,
+        a warm-up over an epoch, then a cosine decay."""
         import keras
 
+        if self.weight_decay:
+            self.model_.optimizer.weight_decay = self.weight_decay
         if plan["schedule"] != "warmup_cosine":
             return
         steps = -(-n_samples // plan["batch_size"])
