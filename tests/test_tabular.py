@@ -160,7 +160,7 @@ def test_scaled_and_unscaled_errors_and_the_column_breakdown():
     np.testing.assert_allclose(per_column.mean(axis=1), model.reconstruction_error(table), rtol=1e-6)
     scaled = model.reconstruction_error(table, scaled=True, per_column=True)
     assert per_column[:, 0].mean() > 100 * scaled[:, 0].mean()  # amounts in their units: thousands
-    assert np.isfinite(scaled).all() and scaled[:, 6:].max() < 0.05  # the constant columns
+    assert np.isfinite(scaled).all() and scaled[:, 6:].mean() < 0.1 * scaled[:, :6].mean()  # constant columns: no NaN, easy
     assert model.column_names() == tuple(f"column {i}" for i in range(1, 9))  # no header given
 
 
@@ -203,12 +203,21 @@ def test_scale_none_trains_unbounded_data_as_given_with_a_linear_output():
     assert model.decoder_.layers[-1].activation.__name__ == "linear"
 
 
-def test_detector_explains_rows_from_a_dataframe_header():
-    pandas = pytest.importorskip("pandas")
-    train = pandas.DataFrame(sensor_table(600, seed=7), columns=COLUMNS)
+def test_detector_explains_rows_by_column_name():
     test = sensor_table(40, seed=8)
     test[5, COLUMNS.index("visits")] += 400
-    detector = AnomalyDetector(DenseAutoencoder((16,), 2, epochs=30, batch_size=32), contamination=0.01).fit(train)
+    detector = AnomalyDetector(DenseAutoencoder((16,), 2, epochs=30, batch_size=32), contamination=0.01)
+    detector.fit(sensor_table(600, seed=7), columns=COLUMNS)
     assert detector.predict(test)[5] == -1
     (name, share), *_ = detector.explain(test[5:6])[0]
     assert name == "visits" and 0.3 < share <= 1.0
+    shares = [s for _, s in detector.explain(test[:3], top=8)[0]]
+    assert len(shares) == 8 and shares == sorted(shares, reverse=True) and all(0 <= s <= 1 for s in shares)
+    breakdown = detector.column_scores(test[5:6])[0]  # the plain per-column errors, in scaled units
+    assert breakdown.shape == (8,) and breakdown.mean() == pytest.approx(detector.anomaly_score(test[5:6])[0])
+
+
+def test_a_dataframes_header_becomes_the_column_names():
+    pandas = pytest.importorskip("pandas")
+    model = DenseAutoencoder((8,), 2, epochs=1).fit(pandas.DataFrame(sensor_table(100, seed=9), columns=COLUMNS))
+    assert model.columns_ == tuple(COLUMNS)
