@@ -141,26 +141,27 @@ def isolation_forest(x_train, x_test, seed):
 
 
 def candidates():
-    """The defaults ``--select`` compares: functions of the training table giving a DenseAutoencoder."""
-    from aekit.models import DenseAutoencoder
+    """The defaults ``--select`` compares: functions of the training table giving an autoencoder."""
+    from aekit.models import DenoisingAutoencoder, DenseAutoencoder
 
-    def sized(latent_share, hidden, steps, batch=32, **extra):
+    def sized(latent_share, hidden, steps, batch=32, family=DenseAutoencoder, **extra):
         def make(x):
             n, d = x.shape
             epochs = max(10, min(300, -(-steps // -(-n // batch))))
-            return DenseAutoencoder(hidden_layers=hidden, latent_dim=max(2, round(d * latent_share)), epochs=epochs,
-                                    batch_size=batch, **extra)
+            return family(hidden_layers=hidden, latent_dim=max(2, round(d * latent_share)), epochs=epochs,
+                          batch_size=batch, **extra)
         return make
 
     return {
         "DenseAutoencoder() (image defaults)": lambda x: DenseAutoencoder(),
         "64-32, code d/4, 1500 steps": sized(0.25, (64, 32), 1500),
         "64-32, code d/2, 1500 steps": sized(0.5, (64, 32), 1500),
-        "64, code d/4, 1500 steps": sized(0.25, (64,), 1500),
         "64-32, code d/8, 1500 steps": sized(0.125, (64, 32), 1500),
         "64-32, code d/4, 500 steps": sized(0.25, (64, 32), 500),
         "64-32, code d/4, 4000 steps": sized(0.25, (64, 32), 4000),
         "128-64, code d/4, 1500 steps": sized(0.25, (128, 64), 1500),
+        "denoising (gaussian 0.3), 64-32, code d/4, 1500 steps": sized(0.25, (64, 32), 1500, family=DenoisingAutoencoder,
+                                                                      noise="gaussian", noise_level=0.3),
     }
 
 
@@ -211,14 +212,14 @@ def pm(mean, sd):
 
 def main():
     p = _common.parser(__doc__)
-    p.add_argument("--seeds", type=int, default=SEEDS)
+    p.add_argument("--seeds", type=int, default=None, help=f"seeds (default {SEEDS}; 3 with --select)")
     p.add_argument("--select", action="store_true",
                    help="compare candidate defaults on validation splits of the training parts (no test data)")
     args = p.parse_args()
     started = time.perf_counter()
     import numpy as np
 
-    seeds = range(1 if args.quick else args.seeds)
+    seeds = range(1 if args.quick else args.seeds or (3 if args.select else SEEDS))
     names = ["breast_cancer", "wine", "digits", "synthetic"]
     if args.select:
         detectors = {name: aekit_candidate(make) for name, make in candidates().items()}

@@ -291,7 +291,7 @@ def anomaly(args) -> dict:
     scores = detector.anomaly_score(new)
     flags = detector.predict(new) == -1
     table = len(estimator.input_shape_) == 1  # rows of named columns, not images
-    explained = detector.explain(new[flags], top=args.top) if table and args.top else []
+    explained = detector.explain(new[flags], top=args.top) if table and args.top and flags.any() else []
     reasons = dict(zip(np.flatnonzero(flags).tolist(), explained))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
