@@ -124,6 +124,19 @@ def test_anomaly_flags_planted_rows_and_names_their_columns(trained):
     assert (root / "scores.png").stat().st_size > 0
 
 
+def test_percentile_threshold_and_plain_text_output(trained, capsys):
+    root, _ = trained
+    test = sensor_table(30, seed=10)
+    test[4, COLUMNS.index("load")] += 3.0
+    write_table(root / "one.csv", test)
+    assert cli.main(["anomaly", str(root / "run"), "--data", str(root / "one.csv"), "--percentile", "100",
+                     "-o", str(root / "one_scores.csv"), "--top", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "(percentile 100 of the normal data's scores)" in err and "row 4: score" in err and "; load (" in err
+    flagged = next(line for line in out.splitlines() if line.startswith("flagged")).split(maxsplit=1)[1]
+    assert 4 in [int(i) for i in flagged.split(", ")]
+
+
 def test_a_reordered_table_is_refused_by_name(trained, capsys):
     root, table = trained
     with open(root / "reordered.csv", "w", newline="") as f:
@@ -151,6 +164,17 @@ def test_every_dense_family_scales_a_table_and_keeps_the_scaler_in_its_file(fami
     assert again.scaling_ == {k: v for k, v in model.scaling_.items()} and again.columns_ == tuple(COLUMNS)
     np.testing.assert_allclose(again.reconstruct(table[:20]), before, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(again.encode(table[:20]), model.encode(table[:20]), rtol=1e-5, atol=1e-5)
+
+
+def test_a_resumed_table_model_ends_where_an_unbroken_one_does(tmp_path):
+    table = sensor_table(300, seed=11)
+    unbroken = DenseAutoencoder((16,), 3, epochs=4, batch_size=64).fit(table)
+    DenseAutoencoder((16,), 3, epochs=2, batch_size=64).fit(table, checkpoint=tmp_path / "ckpt.keras")
+    resumed = aekit.load(tmp_path / "ckpt.keras")
+    assert resumed.scaling_ == unbroken.scaling_
+    resumed.epochs = 4
+    resumed.fit(table, resume=True)
+    np.testing.assert_allclose(resumed.reconstruct(table[:10]), unbroken.reconstruct(table[:10]), rtol=1e-4, atol=1e-2)
 
 
 def test_scaled_and_unscaled_errors_and_the_column_breakdown():

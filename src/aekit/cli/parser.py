@@ -182,7 +182,8 @@ Run 'aekit COMMAND --help' for a command's options and examples.""",
     anomaly.add_argument("--percentile", type=type_from(Real(0, 100).parse, "percentile"), metavar="P",
                          help="threshold at this percentile of the normal data's scores (instead of --contamination)")
     anomaly.add_argument("--top", type=type_from(non_negative_int, "count"), default=3, metavar="N",
-                         help="for a table: name the N columns with the largest share of each flagged row's score")
+                         help="for a table: name the N columns that make each flagged row's score, each with the share "
+                              "of the score that goes away when that column is replaced by the value the model expects")
     output(anomaly, what="scores and flags (CSV: index,score,anomaly and, for a table, top_columns)")
     plot(anomaly, "the histogram of scores with the threshold")
 

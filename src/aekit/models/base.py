@@ -50,8 +50,8 @@ TRAINING_PARAMS = (
 FAST_RECIPE = {"epochs": 12, "batch_size": 64, "learning_rate": 4e-3}
 #: what a reconstruction-loss parameter (``loss``, ``reconstruction``) may be: ``auto`` follows the data
 LOSSES = ("auto", "binary_crossentropy", "mse")
-LOSS_HELP = ("reconstruction loss; auto: cross-entropy (sigmoid output) for data in [0, 1], else mean squared error "
-             "(linear output; dense families, whose scale makes tables unbounded)")
+LOSS_HELP = ("reconstruction loss; auto: cross-entropy and a sigmoid output for data in [0, 1] (images), mean squared "
+             "error and a linear output otherwise (tables, scaled by --scale)")
 
 
 class Autoencoder(BaseEstimator):
