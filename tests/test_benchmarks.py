@@ -23,6 +23,7 @@ OUTPUTS = {
     "bench_reduction.py": ["reduction"],
     "bench_settings.py": ["settings"],
     "bench_speed.py": ["speed"],
+    "bench_tabular.py": ["tabular"],
     "bench_time_to_quality.py": ["time_to_quality"],
     "bench_vae.py": ["vae"],
 }

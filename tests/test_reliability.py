@@ -207,12 +207,14 @@ def test_images_of_different_sizes_transparency_and_bad_files(tmp_path, capsys):
 def test_range_advice_leads_to_a_run_that_works(tmp_path, capsys):
     table = np.random.default_rng(0).normal(20.0, 5.0, size=(80, 6)).astype(np.float32)
     np.save(tmp_path / "sensors.npy", table)
-    argv = ["train", "dense", "--hidden", "8", "--latent", "2", "--epochs", "2", "-q"]
-    line = fails(capsys, [*argv, "--data", str(tmp_path / "sensors.npy"), "--out", str(tmp_path / "a")])
-    assert "rescale the data to [0, 1] first (e.g. subtract each column's minimum and divide by its range)" in line
-    scaled = (table - table.min(axis=0)) / (table.max(axis=0) - table.min(axis=0))  # the advice, followed
-    np.save(tmp_path / "scaled.npy", scaled)
-    assert cli.main([*argv, "--data", str(tmp_path / "scaled.npy"), "--out", str(tmp_path / "b")]) == 0
+    argv = ["train", "dense", "--hidden", "8", "--latent", "2", "--epochs", "2", "-q", "--data", str(tmp_path / "sensors.npy")]
+    # by default such data is standardised inside the model; cross-entropy on it as given is refused
+    assert cli.main([*argv, "--out", str(tmp_path / "default")]) == 0
+    line = fails(capsys, [*argv, "--loss", "binary_crossentropy", "--scale", "none", "--out", str(tmp_path / "a")])
+    assert "needs values in [0, 1]; pass --scale minmax" in line and "or --loss auto" in line
+    # the advice, followed: either option alone gives a run that works
+    assert cli.main([*argv, "--loss", "binary_crossentropy", "--scale", "minmax", "--out", str(tmp_path / "b")]) == 0
+    assert cli.main([*argv, "--loss", "auto", "--scale", "none", "--out", str(tmp_path / "c")]) == 0
 
 
 def test_integers_that_are_not_pixels_are_not_divided_by_255(tmp_path):

@@ -27,16 +27,16 @@ pytestmark = pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "jax") != "jax",
 
 SMALL = dict(epochs=2, batch_size=16)
 IMAGES_ONLY = "convolutional families take images (n, H, W, C); scikit-learn's checks pass tables (n, features)"
-ESTIMATORS = [
-    DenseAutoencoder((4,), 2, loss="mse", **SMALL),
-    SparseAutoencoder((4,), 2, loss="mse", **SMALL),
-    DenoisingAutoencoder((4,), 2, loss="mse", **SMALL),
-    VariationalAutoencoder((4,), 2, reconstruction="mse", **SMALL),
+ESTIMATORS = [  # the dense families with their default loss and scaling: tables in any units work as they are
+    DenseAutoencoder((4,), 2, **SMALL),
+    SparseAutoencoder((4,), 2, **SMALL),
+    DenoisingAutoencoder((4,), 2, **SMALL),
+    VariationalAutoencoder((4,), 2, **SMALL),
     ConvAutoencoder((2,), **SMALL),
     ConvDenoisingAutoencoder((2,), **SMALL),
     ConvVariationalAutoencoder((2,), 2, **SMALL),
     StackedAutoencoder((8,), pretrain_epochs=1, head_epochs=5, epochs=15, batch_size=16),
-    AnomalyDetector(DenseAutoencoder((4,), 2, loss="mse", **SMALL)),
+    AnomalyDetector(DenseAutoencoder((4,), 2, **SMALL)),
     AutoencoderReducer(n_components=2, hidden_layers=(4,), epochs=2),
 ]
 

@@ -27,6 +27,21 @@ def reconstruction_error(x, x_hat, metric: str = "mse") -> np.ndarray:
     raise ValueError(f"unknown reconstruction metric {metric!r}; use 'mse', 'sse' or 'bce'")
 
 
+def column_errors(x, x_hat, metric: str = "mse") -> np.ndarray:
+    """Each sample's error feature by feature, ``(n, features)``: squared errors (``"mse"``, ``"sse"``) or
+    binary cross-entropies (``"bce"``); their mean over the features is the ``"mse"`` (``"bce"``) error."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    x_hat = np.asarray(x_hat, dtype=np.float64).reshape(len(x_hat), -1)
+    if x.shape != x_hat.shape:
+        raise ValueError(f"inputs {x.shape} and reconstructions {x_hat.shape} differ in shape")
+    if metric in ("mse", "sse"):
+        return (x - x_hat) ** 2
+    if metric == "bce":
+        p = np.clip(x_hat, _EPS, 1 - _EPS)
+        return -(x * np.log(p) + (1 - x) * np.log(1 - p))
+    raise ValueError(f"unknown reconstruction metric {metric!r}; use 'mse', 'sse' or 'bce'")
+
+
 def summary(x, x_hat) -> dict:
     """A model's reconstructions of ``x`` in numbers: mean squared and cross-entropy errors, PSNR, SSIM for images."""
     x, x_hat = np.asarray(x), np.asarray(x_hat)

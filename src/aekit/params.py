@@ -159,19 +159,30 @@ class Flag(Kind):
 
 
 class Optional(Kind):
-    """``None`` (meaning: the family picks) or a value of ``kind``."""
+    """``None`` (meaning: the family picks, or: nothing) or a value of ``kind``.
 
-    def __init__(self, kind: Kind, none_means: str):
-        self.kind, self.none_means = kind, none_means
+    ``word`` spells ``None`` on the command line (``--scale none``); ``check`` turns it into None.
+    """
+
+    def __init__(self, kind: Kind, none_means: str, word: str | None = None):
+        self.kind, self.none_means, self.word = kind, none_means, word
         self.metavar = kind.metavar
+        if word is not None and hasattr(kind, "options"):
+            self.options = (*kind.options, word)
 
     def check(self, value):
-        return None if value is None else self.kind.check(value)
+        if value is None or (self.word is not None and value == self.word):
+            return None
+        return self.kind.check(value)
 
     def parse(self, text):
+        if self.word is not None and text == self.word:
+            return text  # not None, so the command line sees an option that was given
         return self.kind.parse(text)
 
     def describe(self):
+        if self.word is not None:
+            return f"{self.kind.describe()}, or None ({self.word!r}: {self.none_means})"
         return f"{self.kind.describe()} (unset: {self.none_means})"
 
 

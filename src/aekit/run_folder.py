@@ -419,6 +419,9 @@ def _check_data_settings(data: dict, where: str) -> None:
         if value is not None and value not in choices:
             raise RunError(f"{where}: field '{key}' must be one of {', '.join(choices)} or null, got {value!r}")
     field(data, "skip_bad_files", bool, where, RunError, optional=True)
+    columns = field(data, "columns", list, where, RunError, optional=True)
+    if columns is not None and not all(isinstance(name, str) for name in columns):
+        raise RunError(f"{where}: field 'columns' must be a list of column names (text)")
 
 
 def _is_run_file_name(name) -> bool:

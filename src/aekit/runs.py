@@ -147,6 +147,8 @@ def train(prepared: Prepared, folder, *, force: bool = False, callbacks=(), log=
         with run.lock():
             run.clear_for_new_run(force, will_write=_files_of(prepared.estimator))
             settings = {**prepared.settings, "versions": environment(), "created": now()}
+            if prepared.dataset.columns:  # a table's header: the names its outputs and reports use
+                settings["data"] = {**settings["data"], "columns": list(prepared.dataset.columns)}
             params = settings["params"]
             if params.get("pretrain_epochs") and "hidden_layers" in params:
                 log(f"pretraining {len(params['hidden_layers']) + 1} layers one at a time, "
@@ -205,6 +207,7 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
                 # val_loss on the test split, unless the run carves its validation from the training data
                 validation_data=None if estimator.validation_split else prepared.x_test,
                 resume=resume,
+                columns=_table_columns(prepared.dataset, estimator),
                 callbacks=[*callbacks, guard],
                 on_epoch_end=lambda epochs_done, history: run.write_checkpoint(estimator),
             )
@@ -245,10 +248,28 @@ def _epochs_kept(run: RunFolder) -> int:
 
 
 def evaluate(estimator, x) -> dict:
-    """Scores of ``estimator``'s reconstructions of ``x``: MSE, cross-entropy, PSNR (and SSIM for images)."""
+    """Scores of ``estimator``'s reconstructions of ``x``: MSE, cross-entropy, PSNR (and SSIM for images).
+
+    For data a model scales (a table in its own units) the image numbers mean nothing: the scores
+    are the MSE in the data's units and ``mse_scaled``, in the model's (standardised) units, where
+    predicting each column's training mean scores about 1.
+    """
     from aekit.evaluation import summary
 
-    return summary(x, estimator.reconstruct(x))
+    scores = summary(x, estimator.reconstruct(x))
+    fitted = getattr(estimator, "scaling_", None) or {"kind": "none", "bounded": True}
+    if fitted["kind"] != "none" or not fitted["bounded"]:
+        scores = {key: scores[key] for key in ("samples", "mse")}
+        if fitted["kind"] != "none":
+            scores["mse_scaled"] = float(np.mean(estimator.reconstruction_error(x, "mse", scaled=True)))
+    return scores
+
+
+def _table_columns(dataset: Dataset, estimator):
+    """The data set's column names when the estimator takes its rows as they are (a table), else None."""
+    if not dataset.columns or estimator.input_kind == "images" or dataset.x_train.ndim != 2:
+        return None
+    return dataset.columns
 
 
 # ---------------------------------------------------------------- using a trained run
@@ -280,10 +301,27 @@ def samples_for(estimator, run_or_model, source=None, split: str = "test") -> np
         shape = tuple(estimator.input_shape_)
         size = shape[:2] if len(shape) == 3 and Path(source).is_dir() else None  # a folder's images at the model's size
         dataset, name = load_dataset(source, test_size=0.0, image_size=size), str(source)
+        _check_columns(estimator, dataset.columns, name)
         if not len(dataset.x_test):  # a user's file: whole, in its own order
             return fit_shape(dataset.x_train, estimator.input_shape_, name)
     parts = {"test": [dataset.x_test], "train": [dataset.x_train], "all": [dataset.x_train, dataset.x_test]}[split]
     return fit_shape(np.concatenate(parts), estimator.input_shape_, name)
+
+
+def _check_columns(estimator, columns, source) -> None:
+    """A table's header must name the columns the model was trained on, in the same order."""
+    known = getattr(estimator, "columns_", None)
+    if not known or not columns or tuple(columns) == tuple(known):
+        return
+    if len(columns) == len(known) and set(columns) == set(known):
+        raise DataError(f"{source}: its columns are in another order than the model's ({', '.join(known)}); "
+                        "put them in the model's order")
+    missing = [c for c in known if c not in columns]
+    extra = [c for c in columns if c not in known]
+    what = "; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "",
+                                       f"not the model's: {', '.join(extra)}" if extra else "") if part)
+    raise DataError(f"{source}: its columns differ from those the model was trained on ({what}); "
+                    "pass a table with the model's columns")
 
 
 def environment() -> dict:

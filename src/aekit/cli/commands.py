@@ -162,10 +162,15 @@ def _samples(args, estimator, source, split="test"):
     return runs.samples_for(estimator, args.model, source, split)
 
 
-def _write(args, array, what: str) -> str:
+def _write(args, array, what: str, estimator=None) -> str:
+    """Write ``array`` to ``-o``; samples of a model trained on a table get its header in a CSV."""
     from aekit.files import write_array
 
-    path = write_array(args.output, array, force=args.force)
+    columns = None
+    if estimator is not None and getattr(estimator, "columns_", None) and array.ndim == 2 \
+            and array.shape[1] == len(estimator.columns_):
+        columns = list(estimator.columns_)
+    path = write_array(args.output, array, force=args.force, columns=columns)
     note(args, f"wrote {len(array)} {what} to {path}")
     return str(path)
 
@@ -206,8 +211,10 @@ def reconstruct(args) -> dict:
     x = _samples(args, estimator, args.data, args.split)
     x_hat = estimator.reconstruct(x)
     plot = _plot(args, estimator, "plot_reconstructions", x, x_hat)
-    result = {"output": _write(args, x_hat, "reconstructions"), "samples": len(x_hat),
+    result = {"output": _write(args, x_hat, "reconstructions", estimator), "samples": len(x_hat),
               "mse": float(evaluation.reconstruction_error(x, x_hat, "mse").mean())}
+    if getattr(estimator, "scaling_", {}).get("kind", "none") != "none":  # the model's units too
+        result["mse_scaled"] = float(estimator.reconstruction_error(x, "mse", scaled=True).mean())
     return {**result, **plot}
 
 
@@ -232,7 +239,7 @@ def denoise(args) -> dict:
         plot = _plot(args, estimator, "plot_denoising", clean, noisy, denoised)
     else:
         plot = _plot(args, estimator, "plot_image_rows", [noisy, denoised], titles=["noisy input", "denoised"])
-    result = {"output": _write(args, denoised, "denoised samples"), "samples": len(denoised)}
+    result = {"output": _write(args, denoised, "denoised samples", estimator), "samples": len(denoised)}
     if args.add_noise:
         result["mse_noisy"] = float(evaluation.reconstruction_error(clean, noisy, "mse").mean())
         result["mse_denoised"] = float(evaluation.reconstruction_error(clean, denoised, "mse").mean())
@@ -245,7 +252,7 @@ def generate(args) -> dict:
         raise UsageError(f"{args.model} holds a {estimator.family} autoencoder, which cannot generate; train a vae or conv_vae")
     samples = estimator.sample(args.samples, seed=args.seed)
     plot = _plot(args, estimator, "plot_samples", samples)
-    return {"output": _write(args, samples, "samples"), "samples": len(samples), **plot}
+    return {"output": _write(args, samples, "samples", estimator), "samples": len(samples), **plot}
 
 
 def interpolate(args) -> dict:
@@ -256,10 +263,14 @@ def interpolate(args) -> dict:
             raise UsageError(f"sample index {index} is out of range: the data holds {len(x)} samples (0..{len(x) - 1})")
     path = estimator.interpolate(x[args.start], x[args.end], steps=args.steps)
     plot = _plot(args, estimator, "plot_interpolation", path, titles=[f"sample {args.start} to sample {args.end}"])
-    return {"output": _write(args, path, "interpolated samples"), "steps": args.steps, **plot}
+    return {"output": _write(args, path, "interpolated samples", estimator), "steps": args.steps, **plot}
 
 
 def anomaly(args) -> dict:
+    """Score each sample, flag those above the threshold and, for a table, name the columns that made each flag."""
+    import csv
+    import io
+
     import numpy as np
 
     from aekit.applications.anomaly import AnomalyDetector
@@ -268,23 +279,46 @@ def anomaly(args) -> dict:
     output = final_path(args.output)
     if output.suffix.lower() != ".csv":
         raise UsageError(f"{output}: anomaly scores are written as CSV; name the output *.csv")
+    if args.percentile is not None and args.contamination is not None:
+        raise UsageError("--contamination and --percentile both set the threshold; give one of them")
     estimator = _open(args, (".csv",))
     if args.normal is None and not Path(args.model).expanduser().is_dir():
         raise UsageError(f"{args.model} is a model file, so --normal is needed (a run folder remembers its training data)")
     normal = _samples(args, estimator, args.normal, "train")
     new = _samples(args, estimator, args.data, args.split)
-    detector = AnomalyDetector(estimator, contamination=args.contamination, prefit=True).fit(normal)
+    contamination = 0.01 if args.contamination is None else args.contamination
+    detector = AnomalyDetector(estimator, contamination=contamination, percentile=args.percentile, prefit=True).fit(normal)
     scores = detector.anomaly_score(new)
     flags = detector.predict(new) == -1
-    text = "index,score,anomaly\n" + "".join(f"{i},{score:.7g},{int(flag)}\n" for i, (score, flag) in enumerate(zip(scores, flags)))
-    write_text(output, text, force=args.force)
+    table = len(estimator.input_shape_) == 1  # rows of named columns, not images
+    explained = detector.explain(new[flags], top=args.top) if table and args.top and flags.any() else []
+    reasons = dict(zip(np.flatnonzero(flags).tolist(), explained))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["index", "score", "anomaly", *(["top_columns"] if table else [])])
+    for i, (score, flag) in enumerate(zip(scores, flags)):
+        why = "; ".join(f"{name} ({share:.0%})" for name, share in reasons.get(i, []))
+        writer.writerow([i, f"{score:.7g}", int(flag), *([why] if table else [])])
+    write_text(output, buffer.getvalue(), force=args.force)
     plot = {}
     if args.plot:
         from aekit import plots
 
         plot = {"plot": str(plots.plot_anomaly_scores(scores, detector.threshold_, args.plot, overwrite=args.force))}
-    note(args, f"wrote {len(scores)} scores to {output}: {int(flags.sum())} above the threshold {detector.threshold_:.4g}")
-    result = {"output": str(output), "samples": len(scores), "threshold": detector.threshold_, "anomalies": int(np.sum(flags))}
+    rule = f"percentile {args.percentile:g} of the normal data's scores" if args.percentile is not None \
+        else f"{contamination:g} of the normal data above it"
+    note(args, f"wrote {len(scores)} scores to {output}: {int(flags.sum())} above the threshold {detector.threshold_:.4g} ({rule})")
+    flagged = [{"index": i, "score": float(scores[i]), **({"top_columns": [{"column": name, "share": share} for name, share in why]}
+                                                          if table else {})}
+               for i, why in ((i, reasons.get(i, [])) for i in np.flatnonzero(flags).tolist())]
+    for row in flagged[:10]:
+        columns = ", ".join(f"{c['column']} ({c['share']:.0%})" for c in row.get("top_columns", []))
+        note(args, f"  row {row['index']}: score {row['score']:.4g}" + (f"; {columns}" if columns else ""))
+    if len(flagged) > 10:
+        note(args, f"  ... and {len(flagged) - 10} more in {output}")
+    result = {"output": str(output), "samples": len(scores), "threshold": detector.threshold_,
+              "anomalies": int(np.sum(flags)),  # the rows, with their columns in JSON (the notes show them as text)
+              "flagged": flagged if getattr(args, "json", False) else [row["index"] for row in flagged]}
     return {**result, **plot}
 
 

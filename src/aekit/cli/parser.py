@@ -173,12 +173,18 @@ Run 'aekit COMMAND --help' for a command's options and examples.""",
     anomaly = model_command(
         "anomaly", "flag samples the model reconstructs worse than normal data",
         "  aekit anomaly runs/normal --normal normal.npy --data new.npy -o scores.csv\n"
-        "  aekit anomaly runs/digits --contamination 0.05 -o scores.csv   # threshold from the run's training data",
+        "  aekit anomaly runs/digits --contamination 0.05 -o scores.csv   # threshold from the run's training data\n"
+        "  aekit anomaly runs/sensors --data today.csv --percentile 99.5 -o flags.csv --plot scores.png",
     )
     anomaly.add_argument("--normal", help="normal data that sets the threshold (default: the run's training data)")
-    anomaly.add_argument("--contamination", type=type_from(fraction, "fraction"), default=0.01,
-                         help="share of the normal data that falls above the threshold")
-    output(anomaly, what="scores and flags (CSV: index,score,anomaly)")
+    anomaly.add_argument("--contamination", type=type_from(fraction, "fraction"),
+                         help="share of the normal data that falls above the threshold (default: 0.01)")
+    anomaly.add_argument("--percentile", type=type_from(Real(0, 100).parse, "percentile"), metavar="P",
+                         help="threshold at this percentile of the normal data's scores (instead of --contamination)")
+    anomaly.add_argument("--top", type=type_from(non_negative_int, "count"), default=3, metavar="N",
+                         help="for a table: name the N columns that make each flagged row's score, each with the share "
+                              "of the score that goes away when that column is replaced by the value the model expects")
+    output(anomaly, what="scores and flags (CSV: index,score,anomaly and, for a table, top_columns)")
     plot(anomaly, "the histogram of scores with the threshold")
 
     report = command("report", "rebuild a run folder's report.html", "  aekit report runs/digits")
@@ -257,7 +263,7 @@ def add_family_options(parser, family_class) -> None:
             group.add_argument(param.option, dest=param.name, action=argparse.BooleanOptionalAction, default=None,
                                help=param.help + default)
             continue
-        inner = kind.kind if isinstance(kind, Optional) else kind
+        inner = kind.kind if isinstance(kind, Optional) and not hasattr(kind, "options") else kind
         choices = getattr(inner, "options", None)
         group.add_argument(
             param.option, dest=param.name, default=None, choices=choices,

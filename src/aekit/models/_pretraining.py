@@ -11,13 +11,14 @@ from aekit import training
 
 
 def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=10, batch_size=128, learning_rate=1e-3,
-                    seed=0, verbose=0):
+                    seed=0, verbose=0, input_bounded=True):
     """Greedy layer-wise pretraining: return ``(encoder_layers, decoder_layers, history)``.
 
     Layer ``i`` is trained as a one-hidden-layer autoencoder on the codes of layers ``0..i-1``.
     ``activation`` is one activation for every layer or a sequence of one per layer (a linear
     code layer on top, say). The first decoder reproduces pixels in [0, 1] (sigmoid, binary
-    cross-entropy); deeper ones reproduce codes, with sigmoid outputs when those codes are sigmoid
+    cross-entropy), or with ``input_bounded=False`` unbounded (standardised) values (linear, mean
+    squared error); deeper ones reproduce codes, with sigmoid outputs when those codes are sigmoid
     and linear outputs and mean squared error otherwise. With ``tied=True`` each shallow autoencoder
     is one :class:`~aekit.layers.TiedDense` layer decoding with its transposed kernel, returned as
     both the encoder and the decoder layer. Layer ``i``'s epochs are shuffled from ``(seed + i, epoch)``.
@@ -32,7 +33,7 @@ def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=1
     codes = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
     encoders, decoders, history = [], [], {}
     for i, units in enumerate(hidden_layers):
-        bounded = i == 0 or activations[i - 1] == "sigmoid"
+        bounded = input_bounded if i == 0 else activations[i - 1] == "sigmoid"
         output_activation = "sigmoid" if bounded else None
         inputs = keras.Input((codes.shape[1],))
         if tied:

@@ -24,9 +24,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from aekit import persistence, training
+from aekit import persistence, scaling, training
 from aekit.errors import DataError, ParameterError
-from aekit.params import Choice, Integer, Param, Real, make_init, merge
+from aekit.params import Choice, Integer, Optional, Param, Real, make_init, merge
 
 #: What every family's training takes; ``epochs`` and ``batch_size`` defaults differ by family.
 TRAINING_PARAMS = (
@@ -50,6 +50,10 @@ TRAINING_PARAMS = (
 #: what ``recipe="fast"`` sets, where the user left the value at its default (chosen on a validation split of
 #: MNIST's training images, ``benchmarks/bench_time_to_quality.py``)
 FAST_RECIPE = {"epochs": 12, "batch_size": 64, "learning_rate": 4e-3}
+#: what a reconstruction-loss parameter (``loss``, ``reconstruction``) may be: ``auto`` follows the data
+LOSSES = ("auto", "binary_crossentropy", "mse")
+LOSS_HELP = ("reconstruction loss; auto: cross-entropy and a sigmoid output for data in [0, 1] (images), mean squared "
+             "error and a linear output otherwise (tables, scaled by --scale)")
 
 
 class Autoencoder(BaseEstimator):
@@ -108,9 +112,33 @@ class Autoencoder(BaseEstimator):
         return self.figures
 
     def needs_unit_range(self) -> bool:
-        """Whether training targets must lie in [0, 1] (a cross-entropy reconstruction loss)."""
-        loss = getattr(self, "loss", None) or getattr(self, "reconstruction", None)
-        return "crossentropy" in str(loss)
+        """Whether training targets must lie in [0, 1]: a cross-entropy loss asked for by name, or ``"auto"``
+        in a family whose output is a sigmoid whatever the data (one without ``scale``: images)."""
+        loss = self._loss_param()
+        return "crossentropy" in str(loss) or (loss == "auto" and "scale" not in self.params)
+
+    def _loss_param(self):
+        """The family's reconstruction-loss parameter (``loss`` or ``reconstruction``), as set."""
+        return getattr(self, "loss", None) or getattr(self, "reconstruction", None)
+
+    def resolved_loss(self) -> str | None:
+        """The reconstruction loss the model trains with: the one asked for, or for ``"auto"`` cross-entropy
+        when the data the network sees lies in [0, 1] and mean squared error otherwise."""
+        loss = self._loss_param()
+        if loss != "auto":
+            return loss
+        return "binary_crossentropy" if self.bounded_output() else "mse"
+
+    def bounded_output(self) -> bool:
+        """Whether the network reproduces data in [0, 1] (a sigmoid output): true for data in [0, 1] as the
+        network sees it (after scaling), false for standardised or unscaled unbounded data; true before fitting."""
+        fitted = getattr(self, "scaling_", None)
+        return True if fitted is None else bool(fitted["bounded"])
+
+    def _default_metric(self) -> str:
+        """``reconstruction_metric``, unless that is cross-entropy and the model's data is not in [0, 1]."""
+        metric = self.reconstruction_metric
+        return "mse" if metric == "bce" and not self.bounded_output() else metric
 
     # ------------------------------------------------------------------ the training recipe
 
@@ -150,6 +178,10 @@ class Autoencoder(BaseEstimator):
             except ParameterError as exc:
                 raise ParameterError(f"{type(self).__name__}: {exc.template}", **exc.params) from None
         self._check_params(values)
+        loss_name = "loss" if "loss" in values else "reconstruction"
+        if values.get("scale") == "standard" and "crossentropy" in str(values.get(loss_name)):
+            raise ParameterError("{p} standard makes values unbounded, which a cross-entropy loss cannot reconstruct; "
+                                 "use {p} minmax, or {l} auto", p="scale", l=loss_name)
         return values
 
     def check_data(self, X) -> None:
@@ -157,21 +189,28 @@ class Autoencoder(BaseEstimator):
         if self.input_kind == "images" and np.ndim(X) != 4:
             raise DataError(f"a {self.family} autoencoder needs images shaped (n, height, width, channels), got samples shaped {np.shape(X)[1:]}; use a dense family for vectors")
         if self.needs_unit_range():
+            kind = scaling.resolve(getattr(self, "scale", None), np.asarray(X), cross_entropy=True)
             low, high = float(np.min(X)), float(np.max(X))
-            if low < 0.0 or high > 1.0:
-                raise DataError(
-                    f"values range {low:.3g}..{high:.3g}, but the cross-entropy loss needs values in [0, 1]; "
-                    "rescale the data to [0, 1] first (e.g. subtract each column's minimum and divide by its range)"
-                )
+            if kind == "none" and (low < 0.0 or high > 1.0):
+                if "scale" in self.params:
+                    advice = ("pass --scale minmax (scale='minmax': each column mapped to [0, 1] inside the model and "
+                              "back on every output), or --loss auto (mean squared error with a linear output)")
+                else:
+                    advice = ("rescale the data to [0, 1] first (e.g. subtract each column's minimum and divide by its "
+                              "range), or use a dense family, which scales tables itself")
+                raise DataError(f"values range {low:.3g}..{high:.3g}, but the cross-entropy loss needs values in [0, 1]; {advice}")
 
     # ------------------------------------------------------------------ training
 
     def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0, checkpoint=None, resume=False,
-            on_epoch_end=None):
+            on_epoch_end=None, columns=None):
         """Build the models for ``X``'s sample shape and train them to reconstruct ``X``; return ``self``.
 
         ``y`` is ignored (scikit-learn's signature); ``validation_data`` is ``X_val`` or
         ``(X_val, target_val)``. The samples' order in epoch ``e`` depends only on ``seed`` and ``e``.
+        The family's ``scale`` is fitted on the training samples (``scaling_``) and applied on every
+        later call. ``columns`` names a table's columns (a pandas DataFrame's are taken when not
+        given); they are kept in ``columns_`` and in the model file.
         ``checkpoint`` names a ``.keras`` file rewritten atomically after every epoch;
         ``resume=True`` continues a model loaded from such a file from its last completed epoch
         up to ``epochs``, ending where an unbroken run ends. ``on_epoch_end(epochs_done, history)``
@@ -181,6 +220,7 @@ class Autoencoder(BaseEstimator):
 
         self.validate_params()
         plan = self.training_plan()
+        columns = _column_names(X) if columns is None else columns
         X = self._check_input(X, fitting=not resume)
         if validation_data is None and self.validation_split:
             X, validation_data = _hold_out(X, self.validation_split, self.seed)
@@ -188,8 +228,12 @@ class Autoencoder(BaseEstimator):
             history = {k: list(v) for k, v in getattr(self, "history_", {}).items()}
             if getattr(self, "early_stopping_", {}).get("stopped"):
                 return self  # it stopped early: the run is complete
+            X = self._to_model(X)
         else:
             self.check_data(X)
+            self.columns_ = _checked_columns(columns, X.shape[1:])
+            self.scaling_ = scaling.fit(X, getattr(self, "scale", None), cross_entropy="crossentropy" in str(self._loss_param()))
+            X = self._to_model(X)  # the network sees (and is initialised and trained on) the scaled values
             with training.no_tensorflow_import():
                 keras.utils.set_random_seed(self.seed)
             self.input_shape_ = tuple(X.shape[1:])
@@ -202,7 +246,7 @@ class Autoencoder(BaseEstimator):
         if validation_data is not None:
             if not isinstance(validation_data, tuple):
                 validation_data = (validation_data, validation_data)
-            validation_data = tuple(self._check_input(v) for v in validation_data)
+            validation_data = tuple(self._to_model(self._check_input(v)) for v in validation_data)
         if self.early_stopping and validation_data is None:
             raise ParameterError("{p} watches val_loss: give validation data or a validation_split", p="early_stopping")
 
@@ -239,29 +283,68 @@ class Autoencoder(BaseEstimator):
 
     def encode(self, X, batch_size: int = 4096) -> np.ndarray:
         """The code (latent representation) of each sample of ``X``."""
-        X = self._check_input(X)
-        return training.predict(self.encoder_, X, batch_size)
+        return training.predict(self.encoder_, self._model_input(X), batch_size)
 
     def decode(self, Z, batch_size: int = 4096) -> np.ndarray:
-        """Samples decoded from codes ``Z``."""
+        """Samples decoded from codes ``Z``, in the training data's units."""
         self._check_fitted()
         Z = np.asarray(Z, dtype=np.float32)
         code_shape = tuple(self.decoder_.input_shape[1:])
         if Z.shape[1:] != code_shape:
             raise ValueError(f"codes must have shape (n, {', '.join(map(str, code_shape))}), got {Z.shape}")
-        return training.predict(self.decoder_, Z, batch_size)
+        return self._from_model(training.predict(self.decoder_, Z, batch_size))
 
     def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
-        """``decode(encode(X))``: each sample as the model reproduces it."""
-        X = self._check_input(X)
-        return training.predict(self.model_, X, batch_size)
+        """``decode(encode(X))``: each sample as the model reproduces it, in ``X``'s units."""
+        return self._from_model(self._reconstruct_model(self._model_input(X), batch_size))
 
-    def reconstruction_error(self, X, metric: str | None = None, batch_size: int = 4096) -> np.ndarray:
-        """Per-sample reconstruction error of ``X``: ``"mse"`` (mean squared), ``"sse"`` (summed) or ``"bce"``."""
-        from aekit.evaluation import reconstruction_error
+    def reconstruction_error(self, X, metric: str | None = None, batch_size: int = 4096, *, scaled: bool = False,
+                             per_column: bool = False) -> np.ndarray:
+        """Per-sample reconstruction error of ``X``: ``"mse"`` (mean squared), ``"sse"`` (summed) or ``"bce"``.
 
+        In ``X``'s units by default; ``scaled=True`` measures it in the model's units (after its
+        ``scale``: standardised columns all count alike, which is what anomaly scores use). ``"bce"``
+        is always measured where it is defined, on the model's [0, 1] values. ``per_column=True``
+        returns ``(n, features)``: each feature's share (squared error, or cross-entropy), so its
+        mean over the features is the ``"mse"`` (or ``"bce"``) error.
+        """
+        from aekit.evaluation import column_errors, reconstruction_error
+
+        metric = metric or self._default_metric()
+        if metric == "bce" and not self.bounded_output():
+            raise ValueError("the 'bce' error needs a model of data in [0, 1]; this one reproduces unbounded values: use 'mse'")
         X = self._check_input(X)
-        return reconstruction_error(X, self.reconstruct(X, batch_size), metric or self.reconstruction_metric)
+        model_x = self._to_model(X)
+        model_out = self._reconstruct_model(model_x, batch_size)
+        if scaled or metric == "bce":
+            x, x_hat = model_x, model_out
+        else:
+            x, x_hat = X, self._from_model(model_out)
+        if per_column:
+            return column_errors(x, x_hat, metric)
+        return reconstruction_error(x, x_hat, metric)
+
+    def _reconstruct_model(self, model_x, batch_size: int = 4096) -> np.ndarray:
+        """The network's reconstruction of samples already in its units (scaled), in its units."""
+        return training.predict(self.model_, model_x, batch_size)
+
+    def _to_model(self, X) -> np.ndarray:
+        """Samples in the data's units -> the network's units (the fitted ``scaling_``; identity without one)."""
+        return scaling.transform(X, getattr(self, "scaling_", None))
+
+    def _from_model(self, Y) -> np.ndarray:
+        """The network's outputs -> the data's units."""
+        return scaling.inverse(Y, getattr(self, "scaling_", None))
+
+    def _model_input(self, X) -> np.ndarray:
+        """``X`` checked against the fitted model and scaled for its network."""
+        return self._to_model(self._check_input(X))
+
+    def column_names(self) -> tuple[str, ...]:
+        """The names of the features: the training table's header (``columns_``), else ``column 1``, ``column 2``, ..."""
+        self._check_fitted()
+        names = getattr(self, "columns_", None)
+        return tuple(names) if names else tuple(f"column {i + 1}" for i in range(self.n_features_in_))
 
     def interpolate(self, a, b, steps: int = 7) -> np.ndarray:
         """Semantic interpolation: decode ``steps`` codes evenly spaced on the line from ``a``'s code to ``b``'s."""
@@ -283,8 +366,13 @@ class Autoencoder(BaseEstimator):
 
     def _state(self) -> dict:
         early = getattr(self, "early_stopping_", {})
-        attributes = {**self._saved_attributes(),
-                      "early_stopping_": {k: v for k, v in early.items() if k != "weights"}} if early else self._saved_attributes()
+        attributes = dict(self._saved_attributes())
+        if early:
+            attributes["early_stopping_"] = {k: v for k, v in early.items() if k != "weights"}
+        if getattr(self, "scaling_", None) is not None:
+            attributes["scaling_"] = self.scaling_
+        if getattr(self, "columns_", None) is not None:
+            attributes["columns_"] = list(self.columns_)
         return {
             "history": getattr(self, "history_", {}),
             "attributes": attributes,
@@ -300,6 +388,9 @@ class Autoencoder(BaseEstimator):
         self.history_ = history
         for name, value in attributes.items():
             setattr(self, name, value)
+        if "scaling_" in attributes:
+            self.scaling_ = scaling.check(attributes["scaling_"], self.n_features_in_)
+        self.columns_ = _checked_columns(attributes.get("columns_"), self.input_shape_, ValueError)
         if best_weights is not None:
             self.early_stopping_ = {**getattr(self, "early_stopping_", {}), "weights": best_weights}
         self._after_load()
@@ -351,6 +442,43 @@ class Autoencoder(BaseEstimator):
                 raise DataError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.input_shape_[0]} features as input")
             raise DataError(f"samples have shape {tuple(X.shape[1:])}, but the model was fitted on {self.input_shape_}")
         return X
+
+
+class ScaledInput:
+    """What the dense families share for tables in any units: the ``scale`` parameter (see :mod:`aekit.scaling`).
+
+    The scaler is fitted on the training data at ``fit`` (``scaling_``), stored in the model file,
+    applied to every input and inverted on every output, so a model takes and returns the user's
+    units while its network sees standardised (or [0, 1]) values. The network's output layer and
+    an ``"auto"`` loss follow what it sees: sigmoid and cross-entropy for [0, 1], linear and mean
+    squared error otherwise (see ``bounded_output`` and ``resolved_loss``).
+    """
+
+    params = (
+        Param("scale", "auto", Optional(Choice(*scaling.KINDS), "the data as given", word="none"),
+              "per-column scaling fitted on the training data and kept in the model (inputs scaled, outputs "
+              "scaled back): auto leaves data in [0, 1] alone and standardises anything else (with a cross-entropy "
+              "loss, maps it to [0, 1]); standard: mean 0, standard deviation 1; minmax: [0, 1]; none: as given"),
+    )
+
+
+def _column_names(X) -> tuple[str, ...] | None:
+    """A pandas DataFrame's column names when they are all text (scikit-learn's rule), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or getattr(X, "ndim", 0) != 2:
+        return None
+    names = list(columns)
+    return tuple(names) if names and all(isinstance(name, str) for name in names) else None
+
+
+def _checked_columns(columns, sample_shape, error=DataError) -> tuple[str, ...] | None:
+    """Column names for samples of ``sample_shape``: one text per feature of a table, or None."""
+    if columns is None:
+        return None
+    columns = tuple(columns)
+    if len(sample_shape) != 1 or len(columns) != sample_shape[0] or not all(isinstance(c, str) for c in columns):
+        raise error(f"columns: {len(columns)} names for samples shaped {tuple(sample_shape)}; give one name (text) per column of a table")
+    return columns
 
 
 def _hold_out(X, fraction: float, seed: int):

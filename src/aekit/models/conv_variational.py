@@ -91,7 +91,7 @@ class ConvVariationalAutoencoder(ImageInput, VariationalUses, Autoencoder):
         Param("dense_units", 16, Integer(0), "units of the dense layer before the Gaussian (0: none)"),
         Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
     )
-    defaults = {"batch_size": 128}
+    defaults = {"batch_size": 128, "reconstruction": "binary_crossentropy"}
 
     def _build(self, input_shape):
         return build_conv_variational_autoencoder(
@@ -101,7 +101,7 @@ class ConvVariationalAutoencoder(ImageInput, VariationalUses, Autoencoder):
             dense_units=self.dense_units,
             activation=self.activation,
             beta=self.beta,
-            reconstruction=self.reconstruction,
+            reconstruction=self.resolved_loss(),
             reduction=self.reduction,
             seed=self.seed,
             learning_rate=self.learning_rate,

@@ -4,7 +4,8 @@ The corruption is a layer in front of the encoder that acts only while training,
 targets stay clean and ``encode``, ``reconstruct`` and ``denoise`` see the data as given.
 Five kinds, each with one ``level`` (its default in brackets):
 
-* ``"gaussian"``: add ``level * N(0, 1)`` and clip to [0, 1] (0.5; lesson 000 uses 0.6);
+* ``"gaussian"``: add ``level * N(0, 1)`` and clip to [0, 1] (0.5; lesson 000 uses 0.6), unclipped when
+  the model's data is standardised (a table in any units: the noise is then in standard deviations);
 * ``"dropout"``: Keras ``Dropout(level)`` on the input (0.5, as lesson 004);
 * ``"gaussian_noise"``: Keras ``GaussianNoise(level)``, unclipped (0.2, as lesson 004);
 * ``"salt_and_pepper"``: set a fraction ``level`` of the values to 0 or 1 (0.1);
@@ -36,15 +37,17 @@ def noise_level(kind, level=None) -> float:
     return level
 
 
-def make_corruption(kind="gaussian", level=None, seed=None):
-    """The Keras layer that corrupts its input with ``kind`` noise of ``level``, only while training."""
+def make_corruption(kind="gaussian", level=None, seed=None, clip=True):
+    """The Keras layer that corrupts its input with ``kind`` noise of ``level``, only while training.
+
+    ``clip=False`` leaves ``"gaussian"`` noise unclipped (for standardised, unbounded data)."""
     import keras
 
     from aekit.layers import GaussianCorruption, MaskingNoise, SaltAndPepper
 
     level = noise_level(kind, level)
     if kind == "gaussian":
-        return GaussianCorruption(noise_factor=level, seed=seed, name="corruption")
+        return GaussianCorruption(noise_factor=level, clip=clip, seed=seed, name="corruption")
     if kind == "dropout":
         return keras.layers.Dropout(level, seed=seed, name="corruption")
     if kind == "gaussian_noise":
@@ -94,7 +97,7 @@ class DenoisingUses:
             raise ParameterError(f"{{p}}: {exc}", p="noise_level") from None
 
     def _corruption(self):
-        return make_corruption(self.noise, self.noise_level, self.seed)
+        return make_corruption(self.noise, self.noise_level, self.seed, clip=self.bounded_output())
 
     def denoise(self, X, batch_size: int = 4096) -> np.ndarray:
         """Clean versions of noisy samples ``X``: the model's reconstruction, corruption switched off."""

@@ -20,7 +20,7 @@ from aekit.models._common import (
     size,
     unflatten_output,
 )
-from aekit.models.base import Autoencoder
+from aekit.models.base import LOSS_HELP, LOSSES, Autoencoder, ScaledInput
 from aekit.params import ACTIVATIONS, Choice, Flag, Integer, Param, Real, Sizes
 
 
@@ -137,8 +137,12 @@ def tied_views(auto):
     return encoder, decoder
 
 
-class DenseAutoencoder(Autoencoder):
+class DenseAutoencoder(ScaledInput, Autoencoder):
     """A fully connected autoencoder: vanilla (one hidden size), multilayer/deep, sparse (``l1``).
+
+    Tables in any units work as they are: ``scale="auto"`` standardises data outside [0, 1] inside
+    the model (outputs come back in the data's units) and the output layer and ``loss="auto"``
+    follow (linear and mean squared error for such data; sigmoid and cross-entropy for [0, 1]).
 
     ``tied_weights=True`` ties each decoder layer to the transpose of its encoder twin.
     ``pretrain_epochs=N`` first pretrains the layers greedily, N epochs each (lesson 003; Hinton &
@@ -159,7 +163,7 @@ class DenseAutoencoder(Autoencoder):
         Param("code_activation", "relu", Choice(*ACTIVATIONS), "activation of the code layer"),
         Param("l1", 0.0, Real(0), "weight of an L1 penalty on the code's activations (0: none)"),
         Param("tied_weights", False, Flag(), "tie each decoder layer to the transpose of its encoder twin", flag="tied"),
-        Param("loss", "binary_crossentropy", Choice("binary_crossentropy", "mse"), "reconstruction loss"),
+        Param("loss", "auto", Choice(*LOSSES), LOSS_HELP),
         Param("pretrain_epochs", 0, Integer(0), "first pretrain the layers greedily, this many epochs each (lesson 003)"),
     )
 
@@ -184,10 +188,11 @@ class DenseAutoencoder(Autoencoder):
             self.latent_dim,
             activation=self.activation,
             code_activation=self._code_activation(),
+            output_activation="sigmoid" if self.bounded_output() else "linear",
             code_regularizer=self._code_regularizer(),
             corruption=self._corruption(),
             tied_weights=self.tied_weights,
-            loss=self.loss,
+            loss=self.resolved_loss(),
             learning_rate=self.learning_rate,
         )
 
@@ -205,6 +210,7 @@ class DenseAutoencoder(Autoencoder):
         encoders, decoders, self.pretrain_history_ = pretrain_layers(
             X, sizes, activation=activations, tied=self.tied_weights, epochs=int(self.pretrain_epochs),
             batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed, verbose=verbose,
+            input_bounded=self.bounded_output(),
         )
         if self.tied_weights:
             built = tied_layers(self.model_)

@@ -40,6 +40,7 @@ class SparseAutoencoder(DenseAutoencoder):
         return self.figures
 
     def _check_params(self, params):
+        super()._check_params(params)
         if params["sparsity"] == "kl" and self._code_activation() != "sigmoid":
             raise ParameterError(f"{{p}}: KL sparsity needs a sigmoid code, got {params['code_activation']!r}", p="code_activation")
 

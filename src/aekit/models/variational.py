@@ -19,7 +19,7 @@ from aekit.models._common import (
     size,
     unflatten_output,
 )
-from aekit.models.base import Autoencoder
+from aekit.models.base import LOSS_HELP, LOSSES, Autoencoder, ScaledInput
 from aekit.params import ACTIVATIONS, Choice, Integer, Param, Real, Sizes
 
 
@@ -35,11 +35,13 @@ def build_variational_autoencoder(
     seed=None,
     optimizer="adam",
     learning_rate=None,
+    output_activation="sigmoid",
 ):
     """Return ``(encoder, decoder, autoencoder)`` of a dense VAE, the autoencoder compiled.
 
     ``reconstruction`` is ``"binary_crossentropy"`` or ``"mse"``; ``beta`` weighs the KL term
-    (β-VAE); ``seed`` seeds the sampling layer's generator.
+    (β-VAE); ``seed`` seeds the sampling layer's generator; ``output_activation`` is the decoder's
+    last activation (``"linear"`` for unbounded, standardised data).
     """
     import keras
 
@@ -63,7 +65,7 @@ def build_variational_autoencoder(
     y = latent
     for units in reversed(hidden_layers):
         y = keras.layers.Dense(units, activation=activation)(y)
-    y = keras.layers.Dense(size(shape), activation="sigmoid")(y)
+    y = keras.layers.Dense(size(shape), activation=output_activation)(y)
     decoder = keras.Model(latent, unflatten_output(y, shape), name="decoder")
 
     auto = assemble(encoder, decoder, shape)
@@ -99,8 +101,7 @@ class VariationalUses:
 
     params = (
         Param("beta", 1.0, Real(0), "weight of the KL term (beta-VAE)"),
-        Param("reconstruction", "binary_crossentropy", Choice("binary_crossentropy", "mse"), "reconstruction loss",
-              flag="loss"),
+        Param("reconstruction", "auto", Choice(*LOSSES), LOSS_HELP, flag="loss"),
         Param("reduction", "sum", Choice("sum", "mean"),
               "sum the loss over features (the ELBO), or average it (lesson 004's latent_loss / 784)"),
     )
@@ -110,19 +111,18 @@ class VariationalUses:
 
     def encode(self, X, batch_size: int = 4096, sample: bool = False) -> np.ndarray:
         """Posterior means of ``X`` (or samples ``z`` with ``sample=True``)."""
-        X = self._check_input(X)
-        z, mean, _ = training.predict(self.encoder_, X, batch_size)
+        z, mean, _ = training.predict(self.encoder_, self._model_input(X), batch_size)
         return z if sample else mean
 
     def encode_distribution(self, X, batch_size: int = 4096):
         """``(mean, log_var)`` of the Gaussian posterior q(z|x) for each sample."""
-        X = self._check_input(X)
-        _, mean, log_var = training.predict(self.encoder_, X, batch_size)
+        _, mean, log_var = training.predict(self.encoder_, self._model_input(X), batch_size)
         return mean, log_var
 
-    def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
-        """Decode the posterior means: the model's deterministic reconstruction."""
-        return self.decode(self.encode(X, batch_size), batch_size)
+    def _reconstruct_model(self, model_x, batch_size: int = 4096) -> np.ndarray:
+        """Decode the posterior means: the model's deterministic reconstruction (``reconstruct`` uses it)."""
+        _, mean, _ = training.predict(self.encoder_, model_x, batch_size)
+        return training.predict(self.decoder_, mean, batch_size)
 
     def sample(self, n: int, seed=None) -> np.ndarray:
         """``n`` new samples decoded from codes drawn from the N(0, I) prior."""
@@ -142,10 +142,11 @@ class VariationalUses:
         return self.decode(codes).reshape((n, n, *self.input_shape_))
 
 
-class VariationalAutoencoder(VariationalUses, Autoencoder):
+class VariationalAutoencoder(ScaledInput, VariationalUses, Autoencoder):
     """A dense variational autoencoder: encode to a Gaussian, sample, decode; generate new samples.
 
-    ``encode`` returns the posterior means (``sample=True`` draws ``z`` instead).
+    ``encode`` returns the posterior means (``sample=True`` draws ``z`` instead). Tables in any
+    units are scaled inside the model (``scale``), and samples come back in the data's units.
     """
 
     family = "vae"
@@ -163,8 +164,9 @@ class VariationalAutoencoder(VariationalUses, Autoencoder):
             self.latent_dim,
             activation=self.activation,
             beta=self.beta,
-            reconstruction=self.reconstruction,
+            reconstruction=self.resolved_loss(),
             reduction=self.reduction,
             seed=self.seed,
             learning_rate=self.learning_rate,
+            output_activation="sigmoid" if self.bounded_output() else "linear",
         )
