@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from aekit.errors import TrainingDiverged
+from aekit.errors import ParameterError, TrainingDiverged
 
 
 def train(
@@ -36,6 +36,7 @@ def train(
     shuffle: bool = True,
     verbose: int = 0,
     on_epoch_end=None,
+    workers: int | None = None,
 ) -> dict[str, list[float]]:
     """Fit ``model`` to reproduce ``y`` (default: ``x``) from ``x``; return the per-epoch history.
 
@@ -45,6 +46,12 @@ def train(
     continues from ``initial_epoch`` up to ``epochs``, appending to ``history`` (the epochs done
     before). After each epoch whose losses are finite, ``on_epoch_end(epochs_done, history)`` is
     called; a callback that sets ``model.stop_training`` ends training after that epoch.
+
+    ``x`` may be a streamed source (:class:`aekit.datasets.Source`): ``workers`` threads (default:
+    the source's hint) then read batches ahead of the model, in the same order. Under a Keras
+    data-parallel distribution (:func:`data_parallel`, jax) each global batch is split over the
+    devices; a last batch that does not split evenly is topped up with the first samples of the
+    epoch's order, and each process of a multi-host run reads only its part of every batch.
     """
     if validation_data is not None and not isinstance(validation_data, tuple):
         validation_data = (validation_data, validation_data)
@@ -55,32 +62,52 @@ def train(
 
     steps = -(-len(x) // batch_size)
     _run_steps_together(model)
-    if keras.backend.backend() == "tensorflow" and isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
+    shards = data_shards(batch_size)
+    tensorflow = keras.backend.backend() == "tensorflow"
+    if tensorflow and isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
         batches = _tensorflow_batches(x, y, batch_size, seed, initial_epoch, epochs, shuffle)
+    elif tensorflow and is_streamed(x):
+        batches = _tensorflow_stream(x, y, batch_size, seed, initial_epoch, epochs, shuffle, workers)
     else:
-        batches = epoch_batches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch, shuffle=shuffle)
+        batches = epoch_batches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch, shuffle=shuffle,
+                                shards=shards, workers=workers)
+    validation_batch_size = batch_size
+    if validation_data is not None and (shards is not None or is_streamed(validation_data[0])):
+        x_val, y_val = validation_data
+        validation_data = epoch_batches(x_val, None if y_val is x_val else y_val, batch_size=batch_size, seed=seed,
+                                        shuffle=False, shards=shards, workers=workers)
+        validation_batch_size = None  # a dataset brings its own batches
     guard = _epoch_guard(batches, history, on_epoch_end)
     # shuffle=False: the order is ours (Keras would also shuffle the batches with Python's global random)
     model.fit(batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
-              validation_data=validation_data, validation_batch_size=batch_size, callbacks=[guard, *callbacks],
-              verbose=verbose)
+              validation_data=validation_data, validation_batch_size=validation_batch_size,
+              callbacks=[guard, *callbacks], verbose=verbose)
     if guard.error is not None:
         raise guard.error
     return history
 
 
-def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuffle: bool = True):
+def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuffle: bool = True, shards=None,
+                  workers: int | None = None):
     """A Keras ``PyDataset`` of ``(x, y)`` batches in the order of :func:`epoch_order` for each epoch.
 
     ``x`` (and ``y``) is anything indexable by an array of sample indices with a length: a NumPy
     array, a memory map, or a streaming source. ``set_epoch(e)`` (called by the training loop as
-    epoch ``e`` begins) selects that epoch's permutation; Keras' own epoch-end calls change nothing.
+    epoch ``e`` begins, before Keras asks for its first batch) selects that epoch's permutation;
+    Keras' own epoch-end calls change nothing. For a streamed ``x``, ``workers`` threads (default:
+    the source's ``workers`` hint) read the epoch's batches ahead, in order; Keras starts them
+    when the epoch's first batch is asked for, after ``set_epoch``. ``shards`` (from
+    :func:`data_shards`) tops the last batch up to split evenly over the devices and keeps this
+    process's part of each batch.
     """
     import keras
 
+    threads = workers if workers is not None else (getattr(x, "workers", 4) if is_streamed(x) else 1)
+
     class EpochBatches(keras.utils.PyDataset):
         def __init__(self):
-            super().__init__(workers=1, use_multiprocessing=False)
+            # one worker is Keras' plain loop in this thread; more start its ordered thread pool
+            super().__init__(workers=max(1, threads), use_multiprocessing=False, max_queue_size=max(4, 2 * threads))
             self.set_epoch(epoch)
 
         def set_epoch(self, number: int):
@@ -94,10 +121,107 @@ def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuf
             rows = self.order[index * batch_size : (index + 1) * batch_size]
             if shuffle:
                 rows = np.sort(rows)  # the batch is a set: reading in file order is cheaper, the loss is the same
+            if shards is not None:
+                rows = shards.local(rows, self.order)
             inputs = x[rows]
             return inputs, (inputs if y is None else y[rows])
 
     return EpochBatches()
+
+
+def is_streamed(x) -> bool:
+    """Whether ``x`` is a streamed source (read batch by batch) rather than an array in memory."""
+    return bool(getattr(x, "streamed", False))
+
+
+class Shards:
+    """How one global batch is spread under data parallelism: over ``devices`` devices, of which this
+    process (``index`` of ``processes``) feeds its share."""
+
+    def __init__(self, devices: int, processes: int = 1, index: int = 0):
+        self.devices, self.processes, self.index = devices, processes, index
+
+    def local(self, rows: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """This process's rows of the global batch ``rows``, topped up first (from the start of ``order``)
+        so that it splits evenly over the devices, as a distributed sampler pads."""
+        short = (-len(rows)) % self.devices
+        if short:
+            rows = np.concatenate([rows, np.resize(order, short)])
+        if self.processes > 1:
+            share = len(rows) // self.processes
+            rows = rows[self.index * share : (self.index + 1) * share]
+        return rows
+
+
+def data_shards(batch_size: int) -> Shards | None:
+    """The :class:`Shards` of the Keras distribution in force (jax), or None when training runs on one device.
+
+    Refuses a batch size that does not split evenly over the devices (one line naming it).
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return None
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return None
+    import jax
+
+    mesh = distribution.device_mesh
+    devices = int(mesh.shape[list(mesh.axis_names).index(distribution.batch_dim_name)])
+    if devices <= 1 and jax.process_count() == 1:
+        return None
+    if batch_size % devices:
+        raise ParameterError(f"{{p}} {batch_size} does not split evenly over {devices} devices; use a multiple of {devices}",
+                             p="batch_size")
+    return Shards(devices, jax.process_count(), jax.process_index())
+
+
+def data_parallel(devices):
+    """A ``keras.distribution.DataParallel`` over ``devices``, or None for training on one device.
+
+    ``devices`` is None (one device), a number (the first N of ``jax.devices()``), ``"all"`` (every
+    device of every process: all local GPUs, or all hosts after ``jax.distributed.initialize``) or
+    a Keras ``Distribution`` (used as it is). Data parallelism is Keras' and runs on the jax backend.
+    """
+    import keras
+
+    if devices is None or isinstance(devices, keras.distribution.Distribution):
+        if devices is not None and devices._num_processes > 1:
+            devices.auto_shard_dataset = False  # each process reads its own part of every batch (epoch_batches)
+        return devices
+    if keras.backend.backend() != "jax":
+        raise ParameterError(f"{{p}}: data-parallel training runs on the jax backend, and Keras runs on "
+                             f"{keras.backend.backend()}; use --backend jax (KERAS_BACKEND=jax)", p="devices")
+    import jax
+
+    available = jax.devices()
+    if devices == "all":
+        chosen = available
+    else:
+        if isinstance(devices, bool) or not isinstance(devices, (int, np.integer)) or devices < 1:
+            raise ParameterError(f"{{p}} must be a positive number of devices or 'all', got {devices!r}", p="devices")
+        if devices > len(available):
+            hint = (" (on a CPU, start Python with XLA_FLAGS=--xla_force_host_platform_device_count=N to split it into N devices)"
+                    if available[0].platform == "cpu" else "")
+            raise ParameterError(f"{{p}} {devices} asks for more devices than the {len(available)} jax sees "
+                                 f"({available[0].platform}){hint}", p="devices")
+        chosen = available[: int(devices)]
+    if len(chosen) == 1 and jax.process_count() == 1:
+        return None
+    distribution = keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=jax.process_count() == 1)
+    return distribution
+
+
+def distributed(distribution):
+    """A context in which Keras builds, loads and trains models under ``distribution`` (nothing when None)."""
+    return distribution.scope() if distribution is not None else contextlib.nullcontext()
+
+
+def is_main_process() -> bool:
+    """Whether this is the process that writes files (the first, in a multi-host run; always, otherwise)."""
+    jax = sys.modules.get("jax")
+    return jax is None or jax.process_index() == 0
 
 
 def track_best(model, state: dict, history: dict, patience: int) -> None:
@@ -162,6 +286,51 @@ def _tensorflow_batches(x, y, batch_size, seed, first_epoch, epochs, shuffle):
     return dataset
 
 
+def _tensorflow_stream(x, y, batch_size, seed, first_epoch, epochs, shuffle, workers):
+    """The batches of :func:`epoch_batches` from a streamed source, as one ``tf.data`` pipeline over all
+    remaining epochs: batch ``(e, s)`` is gathered by a ``numpy_function`` in TensorFlow's threads,
+    several at once and in order, so reading runs ahead across epoch boundaries too."""
+    import threading
+
+    import tensorflow as tf
+
+    n = len(x)
+    steps = -(-n // batch_size)
+    orders, lock = {}, threading.Lock()
+    target_type = np.float32 if y is None or is_streamed(y) else np.asarray(y[:1]).dtype
+
+    def order_of(epoch: int):
+        with lock:
+            if epoch not in orders:
+                orders[epoch] = epoch_order(n, seed, epoch) if shuffle else np.arange(n)
+                for old in [e for e in orders if e < epoch - 1]:
+                    del orders[old]
+            return orders[epoch]
+
+    def fetch(epoch, step):
+        rows = order_of(int(epoch))[int(step) * batch_size : (int(step) + 1) * batch_size]
+        rows = np.sort(rows) if shuffle else rows
+        inputs = x[rows]
+        targets = inputs if y is None else np.asarray(y[rows], dtype=target_type)
+        return inputs, targets
+
+    threads = workers if workers is not None else getattr(x, "workers", 4)
+
+    def batch(epoch, step):
+        inputs, targets = tf.numpy_function(fetch, [epoch, step], (tf.float32, tf.as_dtype(target_type)))
+        inputs.set_shape((None, *x.shape[1:]))
+        targets.set_shape((None, *(x.shape[1:] if y is None else y.shape[1:])))
+        return inputs, targets
+
+    def epoch_steps(epoch):
+        return tf.data.Dataset.range(steps).map(lambda step: (epoch, step))
+
+    dataset = (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_steps)
+               .map(batch, num_parallel_calls=max(1, threads), deterministic=True).prefetch(max(2, threads)))
+    dataset.set_epoch = lambda number: None  # the pipeline already runs the epochs in order
+    return dataset
+
+
 def _epoch_guard(batches, history: dict, on_epoch_end):
     """The Keras callback that frames each epoch: its sample order as it begins; as it ends the NaN
     check first, then the history, then ``on_epoch_end``."""
@@ -200,11 +369,15 @@ def predict(model, x, batch_size: int = 4096):
     or a service encoding one sample at a time pays microseconds, not Keras' ``predict`` set-up);
     other backends use the model's compiled predict step. Batches are zero-padded to a power of
     two (at least 8 rows), so calls with many different sizes reuse a few compiled programs.
-    Returns NumPy arrays (a list of them for models with several outputs).
+    Returns NumPy arrays (a list of them for models with several outputs). A streamed source is read
+    chunk by chunk, the next chunk while the model runs on the current one.
     """
-    x = np.asarray(x, dtype=np.float32)
     run = _inference_function(model)
-    parts = [_predict_batch(run, x[i : i + batch_size]) for i in range(0, max(len(x), 1), batch_size)]
+    if is_streamed(x):
+        parts = [_predict_batch(run, chunk) for chunk in x.chunks(batch_size)] or [_predict_batch(run, x[np.arange(0)])]
+    else:
+        x = np.asarray(x, dtype=np.float32)
+        parts = [_predict_batch(run, x[i : i + batch_size]) for i in range(0, max(len(x), 1), batch_size)]
     if len(parts) == 1:
         return parts[0]
     if isinstance(parts[0], list):
