@@ -70,7 +70,7 @@ def train(
         batches = _tensorflow_stream(x, y, batch_size, seed, initial_epoch, epochs, shuffle, workers)
     else:
         batches = epoch_batches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch, shuffle=shuffle,
-                                shards=shards, workers=workers)
+                                shards=shards, workers=workers, epochs=epochs)
     validation_batch_size = batch_size
     if validation_data is not None and (shards is not None or is_streamed(validation_data[0])):
         x_val, y_val = validation_data
@@ -78,55 +78,129 @@ def train(
                                         shuffle=False, shards=shards, workers=workers)
         validation_batch_size = None  # a dataset brings its own batches
     guard = _epoch_guard(batches, history, on_epoch_end)
-    # shuffle=False: the order is ours (Keras would also shuffle the batches with Python's global random)
-    model.fit(batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
-              validation_data=validation_data, validation_batch_size=validation_batch_size,
-              callbacks=[guard, *callbacks], verbose=verbose)
+    try:
+        # shuffle=False: the order is ours (Keras would also shuffle the batches with Python's global random)
+        model.fit(batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
+                  validation_data=validation_data, validation_batch_size=validation_batch_size,
+                  callbacks=[guard, *callbacks], verbose=verbose)
+    finally:
+        for dataset in (batches, validation_data):
+            if hasattr(dataset, "close"):
+                dataset.close()
     if guard.error is not None:
         raise guard.error
     return history
 
 
 def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuffle: bool = True, shards=None,
-                  workers: int | None = None):
+                  workers: int | None = None, epochs: int | None = None):
     """A Keras ``PyDataset`` of ``(x, y)`` batches in the order of :func:`epoch_order` for each epoch.
 
     ``x`` (and ``y``) is anything indexable by an array of sample indices with a length: a NumPy
     array, a memory map, or a streaming source. ``set_epoch(e)`` (called by the training loop as
-    epoch ``e`` begins, before Keras asks for its first batch) selects that epoch's permutation;
-    Keras' own epoch-end calls change nothing. For a streamed ``x``, ``workers`` threads (default:
-    the source's ``workers`` hint) read the epoch's batches ahead, in order; Keras starts them
-    when the epoch's first batch is asked for, after ``set_epoch``. ``shards`` (from
-    :func:`data_shards`) tops the last batch up to split evenly over the devices and keeps this
-    process's part of each batch.
+    epoch ``e`` begins) selects that epoch's permutation; Keras' own epoch-end calls change nothing.
+
+    For a streamed ``x``, ``workers`` threads (default: the source's ``workers`` hint) read the
+    batches that come next while the model trains: batch ``i`` of epoch ``e`` is always the same
+    rows, whichever thread reads it and whenever, and reading runs on into the next epoch (up to
+    ``epochs``). Keras' own worker pool is not used: it hands batches read for one pass over the
+    data to the next one. ``shards`` (from :func:`data_shards`) tops the last batch up to split
+    evenly over the devices and keeps this process's part of each batch.
     """
     import keras
 
     threads = workers if workers is not None else (getattr(x, "workers", 4) if is_streamed(x) else 1)
+    steps = -(-len(x) // batch_size)
 
     class EpochBatches(keras.utils.PyDataset):
         def __init__(self):
-            # one worker is Keras' plain loop in this thread; more start its ordered thread pool
-            super().__init__(workers=max(1, threads), use_multiprocessing=False, max_queue_size=max(4, 2 * threads))
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.orders = {}
+            self.ahead = _ReadAhead(self.batch, threads, _depth(threads, x, batch_size)) if threads > 1 else None
             self.set_epoch(epoch)
 
         def set_epoch(self, number: int):
             self.epoch = number
-            self.order = epoch_order(len(x), seed, number) if shuffle else np.arange(len(x))
+            self.order = self.order_of(number)
+
+        def order_of(self, number: int) -> np.ndarray:
+            if not shuffle:
+                number = 0
+            if number not in self.orders:
+                self.orders[number] = epoch_order(len(x), seed, number) if shuffle else np.arange(len(x))
+                for old in [e for e in self.orders if e < number - 1]:
+                    del self.orders[old]
+            return self.orders[number]
 
         def __len__(self):
-            return -(-len(x) // batch_size)
+            return steps
 
-        def __getitem__(self, index):
-            rows = self.order[index * batch_size : (index + 1) * batch_size]
+        def batch(self, number: int, index: int):
+            order = self.order_of(number)
+            rows = order[index * batch_size : (index + 1) * batch_size]
             if shuffle:
                 rows = np.sort(rows)  # the batch is a set: reading in file order is cheaper, the loss is the same
             if shards is not None:
-                rows = shards.local(rows, self.order)
+                rows = shards.local(rows, order)
             inputs = x[rows]
             return inputs, (inputs if y is None else y[rows])
 
+        def following(self, number: int, index: int):
+            """The batches after ``(number, index)``, in the order Keras will ask for them."""
+            while True:
+                index += 1
+                if index == steps:
+                    number, index = (number + 1, 0) if shuffle else (number, 0)
+                    if shuffle and epochs is not None and number >= epochs:
+                        return
+                yield number, index
+
+        def __getitem__(self, index):
+            if self.ahead is None:
+                return self.batch(self.epoch, index)
+            return self.ahead.get((self.epoch, index), self.following(self.epoch, index))
+
+        def close(self):
+            if self.ahead is not None:
+                self.ahead.close()
+
     return EpochBatches()
+
+
+class _ReadAhead:
+    """Batches read by a few threads ahead of the model: ``get(key, following)`` returns batch ``key``
+    (read already, or now) and starts reading the next ``depth`` of ``following``."""
+
+    def __init__(self, load, threads: int, depth: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.load, self.depth = load, depth
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="aekit-batches")
+        self.pending = {}
+
+    def get(self, key, following):
+        import itertools
+
+        future = self.pending.pop(key, None) or self.pool.submit(self.load, *key)
+        window = list(itertools.islice(following, self.depth))
+        for stale in set(self.pending) - set(window):
+            self.pending.pop(stale).cancel()
+        for later in window:
+            if later not in self.pending:
+                self.pending[later] = self.pool.submit(self.load, *later)
+        return future.result()
+
+    def close(self):
+        for future in self.pending.values():
+            future.cancel()
+        self.pending.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _depth(threads: int, x, batch_size: int) -> int:
+    """How many batches to read ahead: two per thread, within about 256 MiB."""
+    sample = 4 * int(np.prod(x.shape[1:])) if hasattr(x, "shape") else 4096
+    return int(max(2, min(2 * threads, (256 << 20) // max(1, sample * batch_size))))
 
 
 def is_streamed(x) -> bool:

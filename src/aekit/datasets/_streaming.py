@@ -245,9 +245,11 @@ class Concatenated(Source):
 
 def concatenate(parts):
     """``np.concatenate`` for samples where some parts are sources (the result is then a source)."""
-    parts = [p for p in parts if len(p)]
     if not any(is_source(p) for p in parts):
         return np.concatenate(parts)
+    parts = [p for p in parts if len(p)]
+    if len(parts) == 1:
+        return parts[0]
     return Concatenated([p if is_source(p) else ArraySamples(p, "samples") for p in parts])
 
 
