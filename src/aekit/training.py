@@ -65,8 +65,10 @@ def train(
     shards = data_shards(batch_size)
     tensorflow = keras.backend.backend() == "tensorflow"
     if tensorflow and isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
+        _align_steps(model, steps)
         batches = _tensorflow_batches(x, y, batch_size, seed, initial_epoch, epochs, shuffle)
     elif tensorflow and is_streamed(x):
+        _align_steps(model, steps)
         batches = _tensorflow_stream(x, y, batch_size, seed, initial_epoch, epochs, shuffle, workers)
     else:
         batches = epoch_batches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch, shuffle=shuffle,
@@ -83,6 +85,11 @@ def train(
         model.fit(batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
                   validation_data=validation_data, validation_batch_size=validation_batch_size,
                   callbacks=[guard, *callbacks], verbose=verbose)
+    except Exception:
+        failures = getattr(batches, "failures", None)
+        if failures:  # a source that failed inside TensorFlow's pipeline: its own error, not TensorFlow's wrapper
+            raise failures[0] from None
+        raise
     finally:
         for dataset in (batches, validation_data):
             if hasattr(dataset, "close"):
@@ -328,6 +335,21 @@ def _run_steps_together(model) -> None:
     model.train_function = model.test_function = None  # rebuilt with the new step count
 
 
+def _align_steps(model, steps: int) -> None:
+    """On tensorflow one ``tf.data`` pipeline feeds all epochs, and Keras' multi-step loop runs its full
+    ``steps_per_execution`` steps whatever the epoch: a count that does not divide the epoch's steps
+    would carry batches of one epoch into the next (and leave the last epoch short). aekit's own
+    count is lowered to the largest that divides the steps (a count the model chose is its own)."""
+    if not getattr(model, "_aekit_steps", False):
+        return
+    wanted = getattr(model, "_aekit_steps_wanted", None) or model.steps_per_execution
+    model._aekit_steps_wanted = wanted
+    fitting = max(d for d in range(1, wanted + 1) if steps % d == 0)
+    if fitting != model.steps_per_execution:
+        model.steps_per_execution = fitting
+        model.train_function = model.test_function = None  # rebuilt with the new step count
+
+
 def _all_layers(model):
     for layer in model.layers:
         yield layer
@@ -381,11 +403,17 @@ def _tensorflow_stream(x, y, batch_size, seed, first_epoch, epochs, shuffle, wor
                     del orders[old]
             return orders[epoch]
 
+    failures = []
+
     def fetch(epoch, step):
-        rows = order_of(int(epoch))[int(step) * batch_size : (int(step) + 1) * batch_size]
-        rows = np.sort(rows) if shuffle else rows
-        inputs = x[rows]
-        targets = inputs if y is None else np.asarray(y[rows], dtype=target_type)
+        try:
+            rows = order_of(int(epoch))[int(step) * batch_size : (int(step) + 1) * batch_size]
+            rows = np.sort(rows) if shuffle else rows
+            inputs = x[rows]
+            targets = inputs if y is None else np.asarray(y[rows], dtype=target_type)
+        except Exception as exc:  # TensorFlow re-raises it as its own error: keep ours to raise instead
+            failures.append(exc)
+            raise
         return inputs, targets
 
     threads = workers if workers is not None else getattr(x, "workers", 4)
@@ -402,6 +430,7 @@ def _tensorflow_stream(x, y, batch_size, seed, first_epoch, epochs, shuffle, wor
     dataset = (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_steps)
                .map(batch, num_parallel_calls=max(1, threads), deterministic=True).prefetch(max(2, threads)))
     dataset.set_epoch = lambda number: None  # the pipeline already runs the epochs in order
+    dataset.failures = failures
     return dataset
 
 
