@@ -290,6 +290,9 @@ def _data_failed(run: RunFolder, settings: dict, exc: DataError) -> DataError:
     kept = _epochs_kept(run)
     data = settings["data"]
     name = getattr(exc, "data_file", None)
+    if name is None and not kept:  # refused before training (the data does not suit the model): as it is
+        run.set_status(settings, "failed", reason=f"DataError: {exc}"[:300])
+        return exc
     path = Path(data["path"]) if data.get("path") else None
     if name and path is not None and path.is_dir():
         replaced = sorted({*(data.get("replaced_files") or ()), name})

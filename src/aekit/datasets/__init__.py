@@ -24,6 +24,7 @@ from aekit.datasets._builtin import (
     mnist_load_data,
 )
 from aekit.datasets._dataset import Dataset, fit_shape, split
+from aekit.datasets._hashing import file_digest, hash_file
 from aekit.datasets._images import COLOR_MODES, IMAGE_SUFFIXES, image_names, read_image_folder
 from aekit.datasets._streaming import (
     ImageFolderSource,
@@ -45,7 +46,6 @@ __all__ = ["BUILTIN", "COLOR_MODES", "DATA_DIR_ENV", "Dataset", "DataError", "So
            "load_dataset", "mnist_load_data", "open_source", "source_exists"]
 
 _WHOLE_FILE_BYTES = 1 << 30
-_FILE_SAMPLES = 64
 _FOLDER_SAMPLES = 2000
 
 
@@ -145,33 +145,11 @@ def fingerprint(path, exclude=()) -> dict:
             total += size
             digest.update(f"{name}\0{size}\n".encode())
         for name in names[:: max(1, len(names) // _FOLDER_SAMPLES)]:
-            digest.update(_shard_digest(root / name) if shards else (root / name).read_bytes())
+            digest.update(file_digest(root / name, 64 << 20) if shards else (root / name).read_bytes())
         return {"files": len(names), "bytes": total, "sha256": digest.hexdigest()}
     size = path.stat().st_size
-    _hash_file(digest, path, _WHOLE_FILE_BYTES)
+    hash_file(digest, path, _WHOLE_FILE_BYTES)
     return {"bytes": size, "sha256": digest.hexdigest()}
-
-
-def _hash_file(digest, path: Path, whole: int) -> None:
-    """Feed ``path``'s bytes to ``digest``: all of them up to ``whole`` bytes, else 64 blocks spread over it and its end."""
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        if size <= whole:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        else:
-            step = size // _FILE_SAMPLES
-            for i in range(_FILE_SAMPLES):
-                f.seek(i * step)
-                digest.update(f.read(1 << 20))
-            f.seek(size - (1 << 20))
-            digest.update(f.read())
-
-
-def _shard_digest(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    _hash_file(digest, path, 64 << 20)
-    return digest.digest()
 
 
 def _check_options(path: Path, image_size, color_mode, impute, skip_bad_files) -> None:
