@@ -267,7 +267,9 @@ def data_parallel(devices):
     """
     import keras
 
-    if devices is None or isinstance(devices, keras.distribution.Distribution):
+    from keras.src.distribution.distribution_lib import Distribution
+
+    if devices is None or isinstance(devices, Distribution):
         if devices is not None and devices._num_processes > 1:
             devices.auto_shard_dataset = False  # each process reads its own part of every batch (epoch_batches)
         return devices
