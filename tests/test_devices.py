@@ -141,3 +141,28 @@ def test_devices_on_another_backend_say_it_needs_jax(tmp_path, capsys):
     status = cli.main(["train", "dense", "--devices", "2", "--epochs", "1", "--out", str(tmp_path / "r"), "-q"])
     assert status == 2
     assert f"--devices: data-parallel training runs on the jax backend, and Keras runs on {BACKEND}" in capsys.readouterr().err
+
+
+@jax_only
+def test_two_processes_train_one_model_as_one_device_does(tmp_path):
+    """examples/multihost.py: jax.distributed with two local processes (gloo on the CPU), then a resume on them."""
+    rng = np.random.default_rng(0)
+    x = np.clip(rng.random((512, 1)) * np.linspace(0, 1, 64) + 0.1 * rng.random((512, 64)), 0, 1).astype(np.float32)
+    (tmp_path / "shards").mkdir()
+    np.save(tmp_path / "shards" / "part-0.npy", x[:256])
+    np.save(tmp_path / "shards" / "part-1.npy", x[256:])
+    script = Path(__file__).resolve().parent.parent / "examples" / "multihost.py"
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+
+    def run(*args):
+        proc = subprocess.run([sys.executable, str(script), "--data", str(tmp_path / "shards"), "--batch-size", "64",
+                               *args], env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.split("RESULT ", 1)[1].splitlines()[0])
+
+    one = run("--epochs", "3", "--out", str(tmp_path / "one.keras"))
+    two = run("--epochs", "2", "--out", str(tmp_path / "two.keras"), "--local", "2")
+    assert two["processes"] == 2 and two["devices"] == 2
+    np.testing.assert_allclose(two["history"]["loss"], one["history"]["loss"][:2], atol=1e-4)
+    resumed = run("--epochs", "3", "--out", str(tmp_path / "two.keras"), "--local", "2", "--resume")
+    np.testing.assert_allclose(resumed["history"]["loss"], one["history"]["loss"], atol=1e-4)

@@ -301,6 +301,22 @@ def distributed(distribution):
     return distribution.scope() if distribution is not None else contextlib.nullcontext()
 
 
+@contextlib.contextmanager
+def undistributed():
+    """Keras without its distribution for a moment: a model is saved from this process's replica of the
+    weights, with no collective operation that every process would have to join (only one writes)."""
+    keras = sys.modules.get("keras")
+    if keras is None or keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+        yield
+        return
+    current = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(current)
+
+
 def is_main_process() -> bool:
     """Whether this is the process that writes files (the first, in a multi-host run; always, otherwise)."""
     jax = sys.modules.get("jax")

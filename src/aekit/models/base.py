@@ -251,8 +251,13 @@ class Autoencoder(BaseEstimator):
         variables = self.model_.trainable_variables[:1]
         if variables and _laid_out(variables[0], distribution):
             return
+        import keras
+
         with tempfile.TemporaryDirectory() as folder:
-            loaded = persistence.load(self.save(Path(folder) / "model.keras"))
+            path = self.save(Path(folder) / "model.keras")
+            with training.no_tensorflow_import():  # every process builds the same initial values before the file's
+                keras.utils.set_random_seed(self.seed)
+            loaded = persistence.load(path)
         self.__dict__.update({k: v for k, v in loaded.__dict__.items() if k.endswith("_")})
 
     # ------------------------------------------------------------------ using a trained model
