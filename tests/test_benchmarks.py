@@ -21,6 +21,7 @@ OUTPUTS = {
     "bench_exercises.py": ["exercises"],
     "bench_features.py": ["features"],
     "bench_reduction.py": ["reduction"],
+    "bench_scale.py": ["scale"],
     "bench_settings.py": ["settings"],
     "bench_speed.py": ["speed"],
     "bench_time_to_quality.py": ["time_to_quality"],

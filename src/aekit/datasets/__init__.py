@@ -25,7 +25,7 @@ from aekit.datasets._builtin import (
 )
 from aekit.datasets._dataset import Dataset, fit_shape, split
 from aekit.datasets._hashing import file_digest, hash_file
-from aekit.datasets._images import COLOR_MODES, IMAGE_SUFFIXES, image_names, read_image_folder
+from aekit.datasets._images import COLOR_MODES, IMAGE_SUFFIXES, image_names, iter_image_names, read_image_folder
 from aekit.datasets._streaming import (
     ImageFolderSource,
     NpySource,
@@ -128,24 +128,34 @@ def fingerprint(path, exclude=()) -> dict:
     """
     path = Path(path)
     digest = hashlib.sha256()
+    excluded = set(exclude)
+    if path.is_dir() and next(iter_image_names(path), None) is not None:
+
+        def names():  # walked twice (sizes, then content): a million names are never held at once
+            return (name for name in iter_image_names(path) if name not in excluded)
+
+        count = total = 0
+        for name in names():
+            size = os.stat(path / name).st_size
+            total += size
+            count += 1
+            digest.update(f"{name}\0{size}\n".encode())
+        stride = max(1, count // _FOLDER_SAMPLES)
+        for k, name in enumerate(names()):
+            if k % stride == 0:
+                digest.update((path / name).read_bytes())
+        return {"files": count, "bytes": total, "sha256": digest.hexdigest()}
     if is_glob(path) or path.is_dir():
-        names = image_names(path) if path.is_dir() else []
-        shards = not names
-        if shards:
-            root = path if path.is_dir() else path.parent
-            names = [f.relative_to(root).as_posix() if f.is_relative_to(root) else str(f) for f in shard_files(path)]
-        else:
-            root = path
-        if exclude:
-            excluded = set(exclude)
-            names = [name for name in names if name not in excluded]
+        root = path if path.is_dir() else path.parent
+        names = [f.relative_to(root).as_posix() if f.is_relative_to(root) else str(f) for f in shard_files(path)]
+        names = [name for name in names if name not in excluded]
         total = 0
         for name in names:
             size = os.stat(root / name).st_size
             total += size
             digest.update(f"{name}\0{size}\n".encode())
         for name in names[:: max(1, len(names) // _FOLDER_SAMPLES)]:
-            digest.update(file_digest(root / name, 64 << 20) if shards else (root / name).read_bytes())
+            digest.update(file_digest(root / name, 64 << 20))
         return {"files": len(names), "bytes": total, "sha256": digest.hexdigest()}
     size = path.stat().st_size
     hash_file(digest, path, _WHOLE_FILE_BYTES)
@@ -171,7 +181,7 @@ def _load_path(path: Path, test_size, seed, image_size, color_mode, impute, skip
     if not path.exists():
         raise DataError(f"{path}: no such file or folder (built-in data sets: {', '.join(BUILTIN)})")
     suffix = path.suffix.lower()
-    if path.is_dir() and not image_names(path) and shard_files(path):
+    if path.is_dir() and not _has_images(path) and shard_files(path):
         stream = True if stream is None else stream  # shards: memory-mapped, nothing to gain from loading them
     elif suffix == ".npz" and stream:
         raise DataError(f"{path}: a .npz archive is read whole; save the samples with np.save as .npy to stream them")
@@ -209,7 +219,7 @@ def _open_path(path: Path, image_size, color_mode, impute, skip_bad_files, repla
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if path.is_dir():
-        if not image_names(path) and shard_files(path):
+        if not _has_images(path) and shard_files(path):
             return open_shards(path)
         return ImageFolderSource(path, image_size, color_mode, skip_bad_files, replaced)
     suffix = path.suffix.lower()
@@ -220,6 +230,10 @@ def _open_path(path: Path, image_size, color_mode, impute, skip_bad_files, repla
 
         return csv_source(path, impute)
     raise DataError(f"{path}: {suffix or 'this file'} cannot be streamed; use a folder of images, .npy files or a CSV file")
+
+
+def _has_images(folder: Path) -> bool:
+    return next(iter_image_names(folder), None) is not None
 
 
 def _split_source(name, source: Source, labels, test_size, seed, columns=None) -> Dataset:

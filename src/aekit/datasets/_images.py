@@ -37,14 +37,17 @@ def image_files(folder: Path) -> list[Path]:
 def image_names(folder) -> list[str]:
     """:func:`image_files` as names relative to ``folder`` (POSIX), in the same order.
 
-    One string per file and no ``Path`` objects, so a folder of a million images is listed in a
-    few tens of megabytes. The walk visits each directory's entries sorted by name, which is the
-    order of sorting the paths by their parts; symbolic links to folders are not followed and a
-    folder holding ``.aekit-files.json`` (a run folder) is left out with everything below it.
+    The walk visits each directory's entries sorted by name, which is the order of sorting the
+    paths by their parts; symbolic links to folders are not followed and a folder holding
+    ``.aekit-files.json`` (a run folder) is left out with everything below it.
     """
-    names: list[str] = []
+    return list(iter_image_names(folder))
 
-    def walk(directory: str, prefix: str) -> None:
+
+def iter_image_names(folder):
+    """:func:`image_names` one at a time: a folder of a million images is walked without a list of them."""
+
+    def walk(directory: str, prefix: str):
         files, folders = [], []
         try:
             with os.scandir(directory) as entries:
@@ -66,12 +69,11 @@ def image_names(folder) -> list[str]:
         folder_set = set(folders)
         for name in sorted(files + folders):
             if name in folder_set:
-                walk(os.path.join(directory, name), f"{prefix}{name}/")
+                yield from walk(os.path.join(directory, name), f"{prefix}{name}/")
             else:
-                names.append(prefix + name)
+                yield prefix + name
 
-    walk(os.fspath(folder), "")
-    return names
+    return walk(os.fspath(folder), "")
 
 
 def read_image_folder(folder: Path, image_size=None, color_mode=None, skip_bad_files=False):

@@ -32,7 +32,7 @@ from aekit.datasets._images import (
     common_mode,
     has_transparency,
     image_header,
-    image_names,
+    iter_image_names,
     read_pixels,
     size_error,
     transparency_error,
@@ -414,66 +414,65 @@ class ImageFolderSource(Source):
         folder = Path(folder)
         if color_mode is not None and color_mode not in COLOR_MODES:
             raise DataError(f"color mode {color_mode!r} is not supported; use one of {', '.join(COLOR_MODES)}")
-        names = image_names(folder)
+        names = _compact(iter_image_names(folder))
         replaced = set(replaced)
-        missing = replaced - set(names)
+        missing = replaced - set(_text(names)) if replaced else set()
         if missing:  # files a failed run named and that were removed since: their places stay
-            names = sorted(names + sorted(missing), key=lambda name: name.replace("/", "\0"))
-        if not names:
+            order = sorted([*_text(names), *missing], key=lambda name: name.replace("/", "\0"))
+            names = _compact(order)
+        if not len(names):
             raise DataError(f"{folder}: holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-        kept, skipped, shapes, simple, channels = [], [], [], [], []
-        for name in names:
+        n = len(names)
+        shapes = np.zeros((n, 2), np.int32)
+        channels = np.zeros(n, np.int8)
+        simple = np.zeros(n, bool)
+        keep = np.ones(n, bool)
+        skipped = []
+        for i, name in enumerate(_text(names)):
             try:
-                height, width, n_channels, is_simple = image_header(folder / name)
+                height, width, channels[i], simple[i] = image_header(folder / name)
+                shapes[i] = height, width
             except DataError:
                 if name in replaced:  # already known bad: its place stays, filled by the next image
-                    height, width, n_channels, is_simple = -1, -1, 0, False
-                elif not skip_bad_files:
-                    raise
-                else:
-                    skipped.append(name)
                     continue
-            kept.append(name)
-            shapes.append((height, width))
-            channels.append(n_channels)
-            simple.append(is_simple)
-        if not kept:
-            raise DataError(f"{folder}: none of its {len(names)} image files could be read")
-        shapes = np.array(shapes, dtype=np.int32)
-        channels = np.array(channels, dtype=np.int8)
+                if not skip_bad_files:
+                    raise
+                skipped.append(name)
+                keep[i] = False
+        if skipped:
+            names, shapes, channels, simple = names[keep], shapes[keep], channels[keep], simple[keep]
+        if not len(names):
+            raise DataError(f"{folder}: none of its {n} image files could be read")
         readable = channels > 0
         if image_size is None:
             first = int(np.flatnonzero(readable)[0])
             differ = np.flatnonzero(readable & np.any(shapes != shapes[first], axis=1))
             if differ.size:
-                raise size_error(folder, kept[first], shapes[first], kept[differ[0]], shapes[differ[0]])
+                raise size_error(folder, _name(names[first]), shapes[first], _name(names[differ[0]]), shapes[differ[0]])
             size = tuple(int(s) for s in shapes[first])
         else:
             size = tuple(image_size)
-        alpha = readable & np.isin(channels, (2, 4))
         if color_mode is None:
-            for i in np.flatnonzero(alpha):  # decode only what may be transparent, as the in-memory reader would see it
-                if has_transparency(read_pixels(folder / kept[i], image_size, bool(simple[i]))):
-                    raise transparency_error(folder / kept[i])
+            for i in np.flatnonzero(readable & np.isin(channels, (2, 4))):  # decode only what may be transparent
+                file = folder / _name(names[i])
+                if has_transparency(read_pixels(file, image_size, bool(simple[i]))):
+                    raise transparency_error(file)
             mode = common_mode(bool(np.all(np.isin(channels[readable], (1, 2)))))
         else:
             mode = color_mode
         depth = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
-        super().__init__(folder.name, (len(kept), *size, depth))
+        super().__init__(folder.name, (len(names), *size, depth))
         self.folder, self.image_size, self.mode = folder, image_size, mode
         self.skip_bad_files = skip_bad_files
-        self.names = np.array(kept, dtype=object)
-        self.simple = np.array(simple, dtype=bool)
+        self.names, self.simple = names, simple
         self.skipped = tuple(skipped)
         self.image_shape = self.sample_shape
         self.bad = set(np.flatnonzero(~readable).tolist())  # known bad (from a failed run): replaced from the start
         self.replacements: list[str] = []
         self._lock = threading.Lock()
-        classes = sorted({_parent(name) for name in kept})
-        self.labels = None
-        if len(classes) > 1:
-            index = {c: i for i, c in enumerate(classes)}
-            self.labels = np.array([index[_parent(name)] for name in kept], dtype=np.int64)
+        parents = np.array([name.rpartition(b"/")[0] or b"." for name in names.tolist()], dtype=names.dtype)
+        classes, labels = np.unique(parents, return_inverse=True)
+        self.labels = labels.astype(np.int64) if len(classes) > 1 else None
 
     def value_range(self):
         return (0.0, 1.0)  # every reader maps pixels into [0, 1]
@@ -491,16 +490,17 @@ class ImageFolderSource(Source):
                 try:
                     return self._decode(index)
                 except DataError as exc:
+                    name = _name(self.names[index])
                     if not self.skip_bad_files:
-                        raise _failed(self.folder / self.names[index], exc, self.names[index]) from None
+                        raise _failed(self.folder / name, exc, name) from None
                     with self._lock:
                         self.bad.add(index)
-                        self.replacements.append(str(self.names[index]))
+                        self.replacements.append(name)
             index = (index + 1) % len(self)  # the next readable image takes the bad one's place
         raise DataError(f"{self.folder}: none of its images can be read any more")
 
     def _decode(self, index: int) -> np.ndarray:
-        file = self.folder / self.names[index]
+        file = self.folder / _name(self.names[index])
         image = read_pixels(file, self.image_size, bool(self.simple[index]))
         if image.shape[:2] != self.sample_shape[:2]:
             raise DataError(f"{file}: is {image.shape[0]}x{image.shape[1]} now, but the folder's images are "
@@ -508,8 +508,26 @@ class ImageFolderSource(Source):
         return _to_mode(file, image, self.mode)
 
 
-def _parent(name: str) -> str:
-    return name.rpartition("/")[0] or "."
+def _compact(names) -> np.ndarray:
+    """File names as one array of UTF-8 bytes (a few bytes per name, not a Python string each), built
+    10,000 at a time so that no list of all of them is ever held."""
+    parts, chunk = [], []
+    for name in names:
+        chunk.append(name.encode("utf-8", "surrogateescape"))
+        if len(chunk) == 10_000:
+            parts.append(np.array(chunk, dtype=bytes))
+            chunk = []
+    if chunk:
+        parts.append(np.array(chunk, dtype=bytes))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype="S1")
+
+
+def _name(raw: bytes) -> str:
+    return bytes(raw).decode("utf-8", "surrogateescape")
+
+
+def _text(names: np.ndarray):
+    return (_name(raw) for raw in names)
 
 
 def _failed(file, exc: DataError, name: str) -> DataError:
@@ -528,13 +546,14 @@ def estimated_bytes(path: Path, image_size=None, color_mode=None) -> int | None:
     """About how many bytes ``path``'s samples take as float32 in memory, from headers alone (None if unknown)."""
     try:
         if path.is_dir():
-            names = image_names(path)
-            if names:
-                height, width, channels, _ = image_header(path / names[0])
+            names = iter_image_names(path)
+            first = next(names, None)
+            if first is not None:
+                height, width, channels, _ = image_header(path / first)
                 if image_size is not None:
                     height, width = image_size
                 depth = {"L": 1, "RGB": 3, "RGBA": 4}.get(color_mode, 3 if channels >= 3 else 1)
-                return len(names) * height * width * depth * 4
+                return (1 + sum(1 for _ in names)) * height * width * depth * 4
             return sum(4 * int(np.prod(_npy_header(f)[0])) for f in shard_files(path))
         if is_glob(path):
             return sum(4 * int(np.prod(_npy_header(f)[0])) for f in shard_files(path))
