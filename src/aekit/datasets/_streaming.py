@@ -158,8 +158,15 @@ class Source:
                     pending = pool.submit(self.read, np.arange(following, min(following + size, len(self))))
                 yield chunk
 
+    def known_range(self) -> tuple[float, float] | None:
+        """Bounds the format guarantees without reading a sample (pixels lie in [0, 1]), or None."""
+        return None
+
     def value_range(self) -> tuple[float, float]:
-        """``(low, high)`` bounds of the values: exact after one pass, or the bounds the format guarantees."""
+        """``(low, high)`` bounds of the values: those the format guarantees, else exact after one pass."""
+        known = self.known_range()
+        if known is not None:
+            return known
         if getattr(self, "_range", None) is None:
             low, high = np.inf, -np.inf
             for chunk in self.chunks():
@@ -206,8 +213,8 @@ class Subset(Source):
     def take(self, rows):
         return Subset(self.base, self.rows[np.asarray(rows, dtype=np.int64)])
 
-    def value_range(self):
-        return self.base.value_range() if len(self.rows) == len(self.base) else super().value_range()
+    def known_range(self):
+        return self.base.known_range()
 
 
 class Reshaped(Source):
@@ -223,6 +230,9 @@ class Reshaped(Source):
 
     def take(self, rows):
         return Reshaped(self.base.take(rows), self.sample_shape)
+
+    def known_range(self):
+        return self.base.known_range()
 
     def value_range(self):
         return self.base.value_range()
@@ -321,10 +331,10 @@ class NpySource(Source):
             parts.append(convert_samples(str(self.files[k]), np.asarray(raw), row_numbers=local))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def value_range(self):
+    def known_range(self):
         if _pixels(self.dtype_on_disk) or self.dtype_on_disk == bool:
             return (0.0, 1.0)  # pixels by their depth, or 0/1: within [0, 1] by construction
-        return super().value_range()
+        return None
 
 
 class _Layout:
@@ -474,7 +484,7 @@ class ImageFolderSource(Source):
         classes, labels = np.unique(parents, return_inverse=True)
         self.labels = labels.astype(np.int64) if len(classes) > 1 else None
 
-    def value_range(self):
+    def known_range(self):
         return (0.0, 1.0)  # every reader maps pixels into [0, 1]
 
     def _read_sorted(self, rows):
