@@ -240,6 +240,23 @@ def read_pixels(file, image_size, simple: bool) -> np.ndarray:
     return array[..., None] if array.ndim == 2 else array
 
 
+def read_pixels_8bit(file) -> np.ndarray:
+    """A simple PNG (8-bit gray or RGB, see :func:`image_header`) as uint8 ``(H, W, channels)``: read_image's
+    values times 255, so a batch is scaled once."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as im:
+            im.load()
+            array = np.asarray(im)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise _unreadable(file, exc) from None
+    if array.dtype != np.uint8 or array.ndim not in (2, 3):
+        raise DataError(f"{file}: holds {array.dtype} pixels now, not the 8-bit ones its header announced "
+                        "(it changed after training started)")
+    return array[..., None] if array.ndim == 2 else array
+
+
 def has_transparency(image: np.ndarray) -> bool:
     """Whether a read image has an alpha channel with any pixel not fully opaque."""
     return image.shape[-1] in (2, 4) and image[..., -1].min() < 1.0

@@ -34,6 +34,7 @@ from aekit.datasets._images import (
     image_header,
     iter_image_names,
     read_pixels,
+    read_pixels_8bit,
     size_error,
     transparency_error,
 )
@@ -474,7 +475,7 @@ class ImageFolderSource(Source):
         super().__init__(folder.name, (len(names), *size, depth))
         self.folder, self.image_size, self.mode = folder, image_size, mode
         self.skip_bad_files = skip_bad_files
-        self.names, self.simple = names, simple
+        self.names, self.simple, self.channels = names, simple, channels
         self.skipped = tuple(skipped)
         self.image_shape = self.sample_shape
         self.bad = set(np.flatnonzero(~readable).tolist())  # known bad (from a failed run): replaced from the start
@@ -488,9 +489,18 @@ class ImageFolderSource(Source):
         return (0.0, 1.0)  # every reader maps pixels into [0, 1]
 
     def _read_sorted(self, rows):
-        out = np.empty((len(rows), *self.sample_shape), np.float32)
+        raw = np.zeros((len(rows), *self.sample_shape), np.uint8)
+        other = {}
         for i, row in enumerate(rows):
-            out[i] = self._image(int(row))
+            image = self._image(int(row))
+            if image.dtype == np.uint8:
+                raw[i] = image
+            else:
+                other[i] = image
+        out = raw.astype(np.float32)
+        out /= 255.0  # 8-bit pixels as read_image scales them (float32 k / 255), for the whole batch at once
+        for i, image in other.items():
+            out[i] = image
         return out
 
     def _image(self, row: int) -> np.ndarray:
@@ -510,7 +520,15 @@ class ImageFolderSource(Source):
         raise DataError(f"{self.folder}: none of its images can be read any more")
 
     def _decode(self, index: int) -> np.ndarray:
+        """Image ``index`` in the folder's colour mode: uint8 on the short path (8-bit PNGs already in that
+        mode), else float32 as the in-memory reader makes it."""
         file = self.folder / _name(self.names[index])
+        if self.simple[index] and self.image_size is None and (self.channels[index], self.mode) in ((1, "L"), (3, "RGB")):
+            image = read_pixels_8bit(file)
+            if image.shape != self.sample_shape:
+                raise DataError(f"{file}: is {image.shape[0]}x{image.shape[1]} now, but the folder's images are "
+                                f"{self.sample_shape[0]}x{self.sample_shape[1]} (it changed after training started)")
+            return image
         image = read_pixels(file, self.image_size, bool(self.simple[index]))
         if image.shape[:2] != self.sample_shape[:2]:
             raise DataError(f"{file}: is {image.shape[0]}x{image.shape[1]} now, but the folder's images are "
