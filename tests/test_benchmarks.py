@@ -21,6 +21,7 @@ OUTPUTS = {
     "bench_exercises.py": ["exercises"],
     "bench_features.py": ["features"],
     "bench_reduction.py": ["reduction"],
+    "bench_scale.py": ["scale"],
     "bench_settings.py": ["settings"],
     "bench_speed.py": ["speed"],
     "bench_tabular.py": ["tabular"],
@@ -125,3 +126,19 @@ def test_time_budget_stops_training_and_decays_the_learning_rate():
     later = _common.time_budget(minutes=0.5, learning_rate=1e-2, clock=lambda: float(next(ticks)), counting_from=started)
     shorter = training.train(model, x, epochs=1000, batch_size=32, seed=0, callbacks=[later])
     assert later.exhausted and len(shorter["loss"]) < len(history["loss"]) / 2
+
+
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "jax") != "jax", reason="the GPU check runs on jax (checked in the jax run)")
+def test_the_gpu_check_runs_here_in_its_quick_mode(tmp_path, mnist):
+    """benchmarks/gpu_check.py (run by hand on a GPU machine) works end to end on this CPU, split into 2 devices."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / "gpu_check.py"), "--quick", "--out", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert record["steps"]["devices"]["jax_devices"] == ["cpu:0", "cpu:1"]
+    failed = {name: step.get("error") for name, step in record["steps"].items() if "error" in step or "skipped" in step}
+    assert not failed
+    assert record["steps"]["data_parallel"]["max_loss_difference_vs_one_device"] < 1e-4
+    assert record["steps"]["command_line_devices_all"]["status"] == 0
+    assert record["summary"]["dense_samples_per_s"] > 0 and record["summary"]["streamed_vs_in_memory"] > 0

@@ -56,6 +56,27 @@ def summary(x, x_hat) -> dict:
     return scores
 
 
+def summary_of_chunks(pairs) -> dict:
+    """:func:`summary` of data seen ``(x, x_hat)`` chunk by chunk (a streamed source): the same numbers,
+    from per-sample values, without holding all the samples at once."""
+    parts = {"mse": [], "bce": [], "psnr": [], "ssim": []}
+    images = False
+    for x, x_hat in pairs:
+        x, x_hat = np.asarray(x), np.asarray(x_hat)
+        parts["mse"].append(reconstruction_error(x, x_hat, "mse"))
+        parts["bce"].append(reconstruction_error(np.clip(x, 0, 1), x_hat, "bce"))
+        parts["psnr"].append(psnr(x, x_hat))
+        if x.ndim == 4:
+            images = True
+            parts["ssim"].append(ssim(x, x_hat))
+    values = {key: np.concatenate(chunks) if chunks else np.zeros(0) for key, chunks in parts.items()}
+    scores = {"samples": int(len(values["mse"]))}
+    scores.update({key: float(np.mean(values[key])) for key in ("mse", "bce", "psnr")})
+    if images:
+        scores["ssim"] = float(np.mean(values["ssim"]))
+    return scores
+
+
 def psnr(x, x_hat, data_range: float = 1.0) -> np.ndarray:
     """Per-sample peak signal-to-noise ratio in dB, ``10 log10(data_range^2 / mse)``; ``inf`` when exact.
 

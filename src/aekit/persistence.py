@@ -57,10 +57,10 @@ def save(estimator, path, *, overwrite: bool | None = None) -> Path:
         "attributes": state.get("attributes", {}),
         "rng_state": [np.asarray(v).tolist() for v in state["rng_variables"]],
     }
-    from aekit.training import no_tensorflow_import
+    from aekit.training import no_tensorflow_import, undistributed
 
     with replacing(path, force=overwrite, ours=is_aekit_model) as tmp:
-        with no_tensorflow_import():
+        with no_tensorflow_import(), undistributed():
             keras.saving.save_model(estimator.model_, tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(METADATA_NAME, json.dumps(document, default=jsonable))

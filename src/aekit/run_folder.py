@@ -191,6 +191,9 @@ class RunFolder:
         field(settings, "params", dict, str(path), RunError)
         data = field(settings, "data", dict, str(path), RunError)
         _check_data_settings(data, f"{path} (data)")
+        devices = settings.get("devices")
+        if devices is not None and devices != "all" and not (isinstance(devices, int) and not isinstance(devices, bool) and devices >= 1):
+            raise RunError(f"{path}: field 'devices' must be a positive whole number, \"all\" or null, got {devices!r}")
         status = field(settings, "status", str, str(path), RunError, optional=True, default="running")
         if status not in STATUSES:
             raise RunError(f"{path}: field 'status' must be one of {', '.join(STATUSES)}, got {status!r}")
@@ -422,6 +425,11 @@ def _check_data_settings(data: dict, where: str) -> None:
     columns = field(data, "columns", list, where, RunError, optional=True)
     if columns is not None and not all(isinstance(name, str) for name in columns):
         raise RunError(f"{where}: field 'columns' must be a list of column names (text)")
+    field(data, "stream", bool, where, RunError, optional=True)
+    replaced = field(data, "replaced_files", list, where, RunError, optional=True)
+    if replaced is not None and not all(isinstance(name, str) and name for name in replaced):
+        raise RunError(f"{where}: field 'replaced_files' must list file names")
+    field(data, "fingerprint_without_replaced", dict, where, RunError, optional=True)
 
 
 def _is_run_file_name(name) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit import persistence, registry
-from aekit.datasets import Dataset, fit_shape, load_dataset
+from aekit.datasets import Dataset, concatenate, fit_shape, load_dataset
 from aekit.errors import AekitError, DataError, ParameterError, RunError, TrainingDiverged
 from aekit.run_folder import HISTORY, METRICS, MODEL, PLOTS, REPORT, SETTINGS, RunFolder, model_path, now
 
@@ -35,31 +35,43 @@ class Prepared:
     dataset: Dataset
     x_train: np.ndarray
     x_test: np.ndarray
+    #: the Keras distribution training runs under (``settings["devices"]``), or None for one device
+    distribution: object = None
 
 
-def new_settings(family: str, params: dict, data: dict, command: str = "train") -> dict:
-    """The settings of a new run: the family's defaults overridden by ``params``, validated."""
+def new_settings(family: str, params: dict, data: dict, command: str = "train", devices=None) -> dict:
+    """The settings of a new run: the family's defaults overridden by ``params``, validated.
+
+    ``devices`` (a number or ``"all"``) trains data-parallel over that many devices (jax).
+    """
     cls = registry.get(family)
     estimator = cls(**params)
     checked = estimator.validate_params()
     plan = estimator.training_plan()  # a recipe's values are written down, so the settings say what ran
     checked.update({name: plan[name] for name in ("epochs", "batch_size", "learning_rate")})
-    return {"command": command, "family": family, "params": checked, "data": data}
+    settings = {"command": command, "family": family, "params": checked, "data": data}
+    if devices is not None:
+        settings["devices"] = devices
+    return settings
 
 
 def data_settings(source="digits", test_size: float = 0.1, split_seed: int = 0, train_samples: int | None = None, *,
-                  image_size=None, color_mode=None, impute=None, skip_bad_files: bool = False) -> dict:
+                  image_size=None, color_mode=None, impute=None, skip_bad_files: bool = False, stream=None) -> dict:
     """How a run reads its data. A file or folder is recorded by its absolute path and a fingerprint of its
-    content, so the run means the same data from any working folder and notices when that data changed."""
-    from aekit.datasets import builtin_name, fingerprint
+    content, so the run means the same data from any working folder and notices when that data changed.
+    ``stream`` (None: by size) says whether its samples are read batch by batch; it changes no number."""
+    from aekit.datasets import builtin_name, is_glob, source_exists
 
     settings = {"source": str(source), "path": None, "fingerprint": None, "test_size": test_size,
                 "split_seed": split_seed, "train_samples": train_samples, "image_size": list(image_size) if image_size else None,
                 "color_mode": color_mode, "impute": impute, "skip_bad_files": skip_bad_files}
+    if stream is not None:
+        settings["stream"] = bool(stream)
     if builtin_name(source) is None:
-        path = Path(source).expanduser().resolve()
+        expanded = Path(source).expanduser()
+        path = expanded.parent.resolve() / expanded.name if is_glob(expanded) else expanded.resolve()
         settings["path"] = str(path)
-        if path.exists():
+        if source_exists(path):
             settings["fingerprint"] = _fingerprint(path)
     return settings
 
@@ -84,37 +96,57 @@ def prepare(settings: dict, where=None) -> Prepared:
         if where is None:
             raise
         raise RunError(f"{where}: field 'params.{next(iter(exc.params.values()))}': {exc.render(lambda n: n)}") from None
+    distribution = _distribution(settings, estimator)
     dataset = load_data(settings)
     data = settings["data"]
     x_train, x_test = training_arrays(estimator, dataset, data.get("path") or data["source"])
-    return Prepared(settings, estimator, dataset, x_train, x_test)
+    return Prepared(settings, estimator, dataset, x_train, x_test, distribution)
+
+
+def _distribution(settings: dict, estimator):
+    """The data-parallel distribution the settings ask for (checked against the batch size), or None."""
+    from aekit import training
+
+    devices = settings.get("devices")
+    if devices is None:
+        return None
+    distribution = training.data_parallel(devices)
+    if distribution is not None:
+        with training.distributed(distribution):
+            training.data_shards(estimator.training_plan()["batch_size"])
+    return distribution
 
 
 def load_data(settings: dict) -> Dataset:
     """The run's data set as its settings describe it, after checking it is the data the run started with."""
+    from aekit.datasets import source_exists
+
     data = settings["data"]
     source = data.get("path") or data["source"]
+    replaced = tuple(data.get("replaced_files") or ())
     if data.get("path") and data.get("fingerprint"):  # the data the run started with
         path = Path(data["path"])
-        if not path.exists():
+        if not source_exists(path):
             raise DataError(f"{path}: the run's data (given as {data['source']!r}) is no longer there; put it back to use this run")
-        if _fingerprint(path) != data["fingerprint"]:
+        if _fingerprint(path) != data["fingerprint"] and not (
+                replaced and _fingerprint(path, replaced) == data.get("fingerprint_without_replaced")):
             raise DataError(f"{path}: the run's data changed since the run started (its content differs); restore it, "
                             "or train a new run on the new data")
     size = data.get("image_size")
     dataset = load_dataset(source, test_size=data.get("test_size", 0.1), seed=data.get("split_seed", 0),
                            image_size=tuple(size) if size else None, color_mode=data.get("color_mode"),
-                           impute=data.get("impute"), skip_bad_files=bool(data.get("skip_bad_files")))
+                           impute=data.get("impute"), skip_bad_files=bool(data.get("skip_bad_files")),
+                           stream=data.get("stream"), replaced=replaced)
     if data.get("train_samples"):
         dataset = dataset.subset(n_train=data["train_samples"])
     return dataset
 
 
-def _fingerprint(path: Path) -> dict:
+def _fingerprint(path: Path, exclude=()) -> dict:
     from aekit.datasets import fingerprint
 
     try:
-        return fingerprint(path)
+        return fingerprint(path, exclude)
     except OSError as exc:
         raise DataError(f"{path}: cannot read it ({(exc.strerror or str(exc)).lower()})") from None
 
@@ -164,11 +196,17 @@ def train(prepared: Prepared, folder, *, force: bool = False, callbacks=(), log=
         raise
 
 
-def resume(folder, *, callbacks=(), log=None) -> dict | None:
-    """Continue the run in ``folder`` from its last completed epoch; return its metrics (None if complete)."""
+def resume(folder, *, callbacks=(), log=None, devices=None) -> dict | None:
+    """Continue the run in ``folder`` from its last completed epoch; return its metrics (None if complete).
+
+    ``devices`` (a number or ``"all"``) replaces the devices the run trained on so far (say, on
+    another machine); by default it continues on the devices its settings name.
+    """
     log = log or (lambda message: None)
     run = RunFolder(folder)
     settings = run.read_settings()
+    if devices is not None:
+        settings = {**settings, "devices": devices}
     if settings.get("status") == "complete":
         if not (run / HISTORY).exists():
             from aekit.report import write_report
@@ -210,7 +248,10 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
                 columns=_table_columns(prepared.dataset, estimator),
                 callbacks=[*callbacks, guard],
                 on_epoch_end=lambda epochs_done, history: run.write_checkpoint(estimator),
+                distribution=prepared.distribution,
             )
+    except DataError as exc:  # a file that failed while it was read (streamed data): the kept epochs stay
+        raise _data_failed(run, settings, exc) from None
     except TrainingDiverged as exc:
         run.set_status(settings, "diverged")
         kept = _epochs_kept(run)
@@ -230,11 +271,50 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
             metrics[f"final_{key}"] = estimator.history_[key][-1]
     if getattr(estimator, "early_stopping_", {}).get("best_epoch"):
         metrics["best_epoch"] = estimator.early_stopping_["best_epoch"]  # the weights kept
+    replaced = _replacements(prepared.x_train)
+    if replaced:
+        metrics["replaced_files"] = len(replaced)
+        log(f"{len(replaced)} files could not be read while training and were replaced by the next image: "
+            + ", ".join(replaced[:5]) + (", ..." if len(replaced) > 5 else ""))
     run.write_metrics(metrics)
     draw(estimator, prepared.dataset, run)
     run.set_status(settings, "complete")
     report.write_report(run.path)
     return metrics
+
+
+def _data_failed(run: RunFolder, settings: dict, exc: DataError) -> DataError:
+    """The one line for data that failed mid-training: what failed, which epoch is kept, how to go on.
+
+    A file of an image folder is recorded in the settings (``replaced_files``), with the folder's
+    fingerprint without it, so that ``--resume`` accepts the folder once that file is fixed or
+    removed (a removed file's place is then taken by the next image, keeping every other in place).
+    """
+    kept = _epochs_kept(run)
+    data = settings["data"]
+    name = getattr(exc, "data_file", None)
+    if name is None and not kept:  # refused before training (the data does not suit the model): as it is
+        run.set_status(settings, "failed", reason=f"DataError: {exc}"[:300])
+        return exc
+    path = Path(data["path"]) if data.get("path") else None
+    if name and path is not None and path.is_dir():
+        replaced = sorted({*(data.get("replaced_files") or ()), name})
+        data = {**data, "replaced_files": replaced, "fingerprint_without_replaced": _fingerprint(path, replaced)}
+        settings = {**settings, "data": data}
+    run.set_status(settings, "failed", reason=f"DataError: {exc}"[:300])
+    if not kept:
+        return DataError(f"{exc}; no epoch finished, so nothing was kept: fix or remove the file and train again "
+                         "(or pass --skip-bad-files)")
+    how = ("replace or remove the file, then continue with: aekit train --resume " + str(run.path)) if name else \
+        "fix the data, then train a new run"
+    return DataError(f"{exc}; the model of epoch {kept} is kept in {run / MODEL}: {how}")
+
+
+def _replacements(x) -> list[str]:
+    """Files of a streamed image folder replaced while training (unreadable by then), by name."""
+    while x is not None and not hasattr(x, "replacements"):
+        x = getattr(x, "base", None)
+    return list(getattr(x, "replacements", []) if x is not None else [])
 
 
 def _epochs_kept(run: RunFolder) -> int:
@@ -252,11 +332,17 @@ def evaluate(estimator, x) -> dict:
 
     For data a model scales (a table in its own units) the image numbers mean nothing: the scores
     are the MSE in the data's units and ``mse_scaled``, in the model's (standardised) units, where
-    predicting each column's training mean scores about 1.
+    predicting each column's training mean scores about 1. A streamed ``x`` is scored chunk by chunk
+    (the same numbers, without holding it all).
     """
-    from aekit.evaluation import summary
+    from aekit.evaluation import summary, summary_of_chunks
+    from aekit.training import is_streamed
 
-    scores = summary(x, estimator.reconstruct(x))
+    if is_streamed(x):
+        x = estimator._check_input(x)
+        scores = summary_of_chunks((chunk, estimator.reconstruct(chunk)) for chunk in x.chunks())
+    else:
+        scores = summary(x, estimator.reconstruct(x))
     fitted = getattr(estimator, "scaling_", None) or {"kind": "none", "bounded": True}
     if fitted["kind"] != "none" or not fitted["bounded"]:
         scores = {key: scores[key] for key in ("samples", "mse")}
@@ -305,7 +391,7 @@ def samples_for(estimator, run_or_model, source=None, split: str = "test") -> np
         if not len(dataset.x_test):  # a user's file: whole, in its own order
             return fit_shape(dataset.x_train, estimator.input_shape_, name)
     parts = {"test": [dataset.x_test], "train": [dataset.x_train], "all": [dataset.x_train, dataset.x_test]}[split]
-    return fit_shape(np.concatenate(parts), estimator.input_shape_, name)
+    return fit_shape(concatenate(parts), estimator.input_shape_, name)
 
 
 def _check_columns(estimator, columns, source) -> None:

@@ -27,10 +27,20 @@ KINDS = ("auto", "standard", "minmax")
 _TINY = 1e-12
 
 
+def value_range(X) -> tuple[float, float]:
+    """``(low, high)`` of ``X``'s values; a streamed source gives its own (known bounds, or one pass)."""
+    if getattr(X, "streamed", False):
+        return X.value_range()
+    X = np.asarray(X)
+    return float(np.min(X)), float(np.max(X))
+
+
 def in_unit_range(X) -> bool:
     """Whether every value of ``X`` lies in [0, 1]."""
-    X = np.asarray(X)
-    return bool(X.size) and float(np.min(X)) >= 0.0 and float(np.max(X)) <= 1.0
+    if not (X.size if hasattr(X, "size") else np.size(X)):
+        return False
+    low, high = value_range(X)
+    return low >= 0.0 and high <= 1.0
 
 
 def resolve(kind, X, cross_entropy: bool = False) -> str:
@@ -48,25 +58,46 @@ def resolve(kind, X, cross_entropy: bool = False) -> str:
 
 def fit(X, kind, cross_entropy: bool = False) -> dict:
     """The scaler of ``kind`` fitted on ``X`` (samples along the first axis), as a JSON-ready dict."""
-    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     kind = resolve(kind, X, cross_entropy)
     if kind == "none":
         return {"kind": "none", "offset": None, "scale": None, "bounded": in_unit_range(X)}
+    chunks = X.chunks() if getattr(X, "streamed", False) else [np.asarray(X)]
+    mean, std, low, high = _column_stats(chunk.reshape(len(chunk), -1) for chunk in chunks)
     if kind == "standard":
-        offset, spread = X.mean(axis=0), X.std(axis=0)
+        offset, spread = mean, std
     else:
-        offset = X.min(axis=0)
-        spread = X.max(axis=0) - offset
+        offset, spread = low, high - low
     constant = spread <= _TINY * np.maximum(1.0, np.abs(offset))
     spread = np.where(constant, 1.0, spread)
     return {"kind": kind, "offset": offset.tolist(), "scale": spread.tolist(), "bounded": kind == "minmax",
             "constant_columns": np.flatnonzero(constant).tolist()}
 
 
+def _column_stats(chunks):
+    """Per column over all ``chunks`` (2-D, in float64): mean, standard deviation, minimum, maximum.
+    Sums are taken about the first chunk's mean, so a large offset costs no precision."""
+    count, total, squares, low, high, shift = 0, 0.0, 0.0, np.inf, -np.inf, None
+    for chunk in chunks:
+        chunk = np.asarray(chunk, dtype=np.float64)
+        if not len(chunk):
+            continue
+        shift = chunk.mean(axis=0) if shift is None else shift
+        centred = chunk - shift
+        count += len(chunk)
+        total = total + centred.sum(axis=0)
+        squares = squares + (centred**2).sum(axis=0)
+        low, high = np.minimum(low, chunk.min(axis=0)), np.maximum(high, chunk.max(axis=0))
+    moved = total / count
+    return shift + moved, np.sqrt(np.maximum(squares / count - moved**2, 0.0)), low, high
+
+
 def transform(X, scaler: dict | None) -> np.ndarray:
-    """``X`` in the model's units (float32); unchanged without a scaler."""
+    """``X`` in the model's units (float32); unchanged without a scaler. A streamed source becomes a
+    view scaled as it is read."""
     if not scaler or scaler.get("kind", "none") == "none":
         return X
+    if getattr(X, "streamed", False):
+        return X.mapped(lambda batch: transform(batch, scaler))
     X = np.asarray(X)
     offset, spread = _arrays(scaler, X.shape[1:])
     return ((X - offset) / spread).astype(np.float32)

@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from aekit.errors import TrainingDiverged
+from aekit.errors import ParameterError, TrainingDiverged
 
 
 def train(
@@ -36,6 +36,7 @@ def train(
     shuffle: bool = True,
     verbose: int = 0,
     on_epoch_end=None,
+    workers: int | None = None,
 ) -> dict[str, list[float]]:
     """Fit ``model`` to reproduce ``y`` (default: ``x``) from ``x``; return the per-epoch history.
 
@@ -45,6 +46,12 @@ def train(
     continues from ``initial_epoch`` up to ``epochs``, appending to ``history`` (the epochs done
     before). After each epoch whose losses are finite, ``on_epoch_end(epochs_done, history)`` is
     called; a callback that sets ``model.stop_training`` ends training after that epoch.
+
+    ``x`` may be a streamed source (:class:`aekit.datasets.Source`): ``workers`` threads (default:
+    the source's hint) then read batches ahead of the model, in the same order. Under a Keras
+    data-parallel distribution (:func:`data_parallel`, jax) each global batch is split over the
+    devices; a last batch that does not split evenly is topped up with the first samples of the
+    epoch's order, and each process of a multi-host run reads only its part of every batch.
     """
     if validation_data is not None and not isinstance(validation_data, tuple):
         validation_data = (validation_data, validation_data)
@@ -55,49 +62,265 @@ def train(
 
     steps = -(-len(x) // batch_size)
     _run_steps_together(model)
-    if keras.backend.backend() == "tensorflow" and isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
+    shards = data_shards(batch_size)
+    tensorflow = keras.backend.backend() == "tensorflow"
+    if tensorflow and isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
+        _align_steps(model, steps)
         batches = _tensorflow_batches(x, y, batch_size, seed, initial_epoch, epochs, shuffle)
+    elif tensorflow and is_streamed(x):
+        _align_steps(model, steps)
+        batches = _tensorflow_stream(x, y, batch_size, seed, initial_epoch, epochs, shuffle, workers)
     else:
-        batches = epoch_batches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch, shuffle=shuffle)
+        batches = epoch_batches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch, shuffle=shuffle,
+                                shards=shards, workers=workers, epochs=epochs)
+    validation_batch_size = batch_size
+    if validation_data is not None and (shards is not None or is_streamed(validation_data[0])):
+        x_val, y_val = validation_data
+        validation_data = epoch_batches(x_val, None if y_val is x_val else y_val, batch_size=batch_size, seed=seed,
+                                        shuffle=False, shards=shards, workers=workers)
+        validation_batch_size = None  # a dataset brings its own batches
     guard = _epoch_guard(batches, history, on_epoch_end)
-    # shuffle=False: the order is ours (Keras would also shuffle the batches with Python's global random)
-    model.fit(batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
-              validation_data=validation_data, validation_batch_size=batch_size, callbacks=[guard, *callbacks],
-              verbose=verbose)
+    try:
+        # shuffle=False: the order is ours (Keras would also shuffle the batches with Python's global random)
+        model.fit(batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
+                  validation_data=validation_data, validation_batch_size=validation_batch_size,
+                  callbacks=[guard, *callbacks], verbose=verbose)
+    except Exception:
+        failures = getattr(batches, "failures", None)
+        if failures:  # a source that failed inside TensorFlow's pipeline: its own error, not TensorFlow's wrapper
+            raise failures[0] from None
+        raise
+    finally:
+        for dataset in (batches, validation_data):
+            if hasattr(dataset, "close"):
+                dataset.close()
     if guard.error is not None:
         raise guard.error
     return history
 
 
-def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuffle: bool = True):
+def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuffle: bool = True, shards=None,
+                  workers: int | None = None, epochs: int | None = None):
     """A Keras ``PyDataset`` of ``(x, y)`` batches in the order of :func:`epoch_order` for each epoch.
 
     ``x`` (and ``y``) is anything indexable by an array of sample indices with a length: a NumPy
     array, a memory map, or a streaming source. ``set_epoch(e)`` (called by the training loop as
     epoch ``e`` begins) selects that epoch's permutation; Keras' own epoch-end calls change nothing.
+
+    For a streamed ``x``, ``workers`` threads (default: the source's ``workers`` hint) read the
+    batches that come next while the model trains: batch ``i`` of epoch ``e`` is always the same
+    rows, whichever thread reads it and whenever, and reading runs on into the next epoch (up to
+    ``epochs``). Keras' own worker pool is not used: it hands batches read for one pass over the
+    data to the next one. ``shards`` (from :func:`data_shards`) tops the last batch up to split
+    evenly over the devices and keeps this process's part of each batch.
     """
     import keras
+
+    threads = workers if workers is not None else (getattr(x, "workers", 4) if is_streamed(x) else 1)
+    steps = -(-len(x) // batch_size)
 
     class EpochBatches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__(workers=1, use_multiprocessing=False)
+            self.orders = {}
+            self.ahead = _ReadAhead(self.batch, threads, _depth(threads, x, batch_size)) if threads > 1 else None
             self.set_epoch(epoch)
 
         def set_epoch(self, number: int):
             self.epoch = number
-            self.order = epoch_order(len(x), seed, number) if shuffle else np.arange(len(x))
+            self.order = self.order_of(number)
+
+        def order_of(self, number: int) -> np.ndarray:
+            if not shuffle:
+                number = 0
+            if number not in self.orders:
+                self.orders[number] = epoch_order(len(x), seed, number) if shuffle else np.arange(len(x))
+                for old in [e for e in self.orders if e < number - 1]:
+                    del self.orders[old]
+            return self.orders[number]
 
         def __len__(self):
-            return -(-len(x) // batch_size)
+            return steps
 
-        def __getitem__(self, index):
-            rows = self.order[index * batch_size : (index + 1) * batch_size]
+        def batch(self, number: int, index: int):
+            order = self.order_of(number)
+            rows = order[index * batch_size : (index + 1) * batch_size]
             if shuffle:
                 rows = np.sort(rows)  # the batch is a set: reading in file order is cheaper, the loss is the same
+            if shards is not None:
+                rows = shards.local(rows, order)
             inputs = x[rows]
             return inputs, (inputs if y is None else y[rows])
 
+        def following(self, number: int, index: int):
+            """The batches after ``(number, index)``, in the order Keras will ask for them."""
+            while True:
+                index += 1
+                if index == steps:
+                    number, index = (number + 1, 0) if shuffle else (number, 0)
+                    if shuffle and epochs is not None and number >= epochs:
+                        return
+                yield number, index
+
+        def __getitem__(self, index):
+            if self.ahead is None:
+                return self.batch(self.epoch, index)
+            return self.ahead.get((self.epoch, index), self.following(self.epoch, index))
+
+        def close(self):
+            if self.ahead is not None:
+                self.ahead.close()
+
     return EpochBatches()
+
+
+class _ReadAhead:
+    """Batches read by a few threads ahead of the model: ``get(key, following)`` returns batch ``key``
+    (read already, or now) and starts reading the next ``depth`` of ``following``."""
+
+    def __init__(self, load, threads: int, depth: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.load, self.depth = load, depth
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="aekit-batches")
+        self.pending = {}
+
+    def get(self, key, following):
+        import itertools
+
+        future = self.pending.pop(key, None) or self.pool.submit(self.load, *key)
+        window = list(itertools.islice(following, self.depth))
+        for stale in set(self.pending) - set(window):
+            self.pending.pop(stale).cancel()
+        for later in window:
+            if later not in self.pending:
+                self.pending[later] = self.pool.submit(self.load, *later)
+        return future.result()
+
+    def close(self):
+        for future in self.pending.values():
+            future.cancel()
+        self.pending.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _depth(threads: int, x, batch_size: int) -> int:
+    """How many batches to read ahead: two per thread, within about 256 MiB."""
+    sample = 4 * int(np.prod(x.shape[1:])) if hasattr(x, "shape") else 4096
+    return int(max(2, min(2 * threads, (256 << 20) // max(1, sample * batch_size))))
+
+
+def is_streamed(x) -> bool:
+    """Whether ``x`` is a streamed source (read batch by batch) rather than an array in memory."""
+    return bool(getattr(x, "streamed", False))
+
+
+class Shards:
+    """How one global batch is spread under data parallelism: over ``devices`` devices, of which this
+    process (``index`` of ``processes``) feeds its share."""
+
+    def __init__(self, devices: int, processes: int = 1, index: int = 0):
+        self.devices, self.processes, self.index = devices, processes, index
+
+    def local(self, rows: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """This process's rows of the global batch ``rows``, topped up first (from the start of ``order``)
+        so that it splits evenly over the devices, as a distributed sampler pads."""
+        short = (-len(rows)) % self.devices
+        if short:
+            rows = np.concatenate([rows, np.resize(order, short)])
+        if self.processes > 1:
+            share = len(rows) // self.processes
+            rows = rows[self.index * share : (self.index + 1) * share]
+        return rows
+
+
+def data_shards(batch_size: int) -> Shards | None:
+    """The :class:`Shards` of the Keras distribution in force (jax), or None when training runs on one device.
+
+    Refuses a batch size that does not split evenly over the devices (one line naming it).
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return None
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return None
+    import jax
+
+    mesh = distribution.device_mesh
+    devices = int(mesh.shape[list(mesh.axis_names).index(distribution.batch_dim_name)])
+    if devices <= 1 and jax.process_count() == 1:
+        return None
+    if batch_size % devices:
+        raise ParameterError(f"{{p}} {batch_size} does not split evenly over {devices} devices; use a multiple of {devices}",
+                             p="batch_size")
+    return Shards(devices, jax.process_count(), jax.process_index())
+
+
+def data_parallel(devices):
+    """A ``keras.distribution.DataParallel`` over ``devices``, or None for training on one device.
+
+    ``devices`` is None (one device), a number (the first N of ``jax.devices()``), ``"all"`` (every
+    device of every process: all local GPUs, or all hosts after ``jax.distributed.initialize``) or
+    a Keras ``Distribution`` (used as it is). Data parallelism is Keras' and runs on the jax backend.
+    """
+    import keras
+
+    from keras.src.distribution.distribution_lib import Distribution
+
+    if devices is None or isinstance(devices, Distribution):
+        if devices is not None and devices._num_processes > 1:
+            devices.auto_shard_dataset = False  # each process reads its own part of every batch (epoch_batches)
+        return devices
+    if keras.backend.backend() != "jax":
+        raise ParameterError(f"{{p}}: data-parallel training runs on the jax backend, and Keras runs on "
+                             f"{keras.backend.backend()}; use --backend jax (KERAS_BACKEND=jax)", p="devices")
+    import jax
+
+    available = jax.devices()
+    if devices == "all":
+        chosen = available
+    else:
+        if isinstance(devices, bool) or not isinstance(devices, (int, np.integer)) or devices < 1:
+            raise ParameterError(f"{{p}} must be a positive number of devices or 'all', got {devices!r}", p="devices")
+        if devices > len(available):
+            hint = (" (on a CPU, start Python with XLA_FLAGS=--xla_force_host_platform_device_count=N to split it into N devices)"
+                    if available[0].platform == "cpu" else "")
+            raise ParameterError(f"{{p}} {devices} asks for more devices than the {len(available)} jax sees "
+                                 f"({available[0].platform}){hint}", p="devices")
+        chosen = available[: int(devices)]
+    if len(chosen) == 1 and jax.process_count() == 1:
+        return None
+    distribution = keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=jax.process_count() == 1)
+    return distribution
+
+
+def distributed(distribution):
+    """A context in which Keras builds, loads and trains models under ``distribution`` (nothing when None)."""
+    return distribution.scope() if distribution is not None else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def undistributed():
+    """Keras without its distribution for a moment: a model is saved from this process's replica of the
+    weights, with no collective operation that every process would have to join (only one writes)."""
+    keras = sys.modules.get("keras")
+    if keras is None or keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+        yield
+        return
+    current = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(current)
+
+
+def is_main_process() -> bool:
+    """Whether this is the process that writes files (the first, in a multi-host run; always, otherwise)."""
+    jax = sys.modules.get("jax")
+    return jax is None or jax.process_index() == 0
 
 
 def track_best(model, state: dict, history: dict, patience: int) -> None:
@@ -130,6 +353,21 @@ def _run_steps_together(model) -> None:
     model.train_function = model.test_function = None  # rebuilt with the new step count
 
 
+def _align_steps(model, steps: int) -> None:
+    """On tensorflow one ``tf.data`` pipeline feeds all epochs, and Keras' multi-step loop runs its full
+    ``steps_per_execution`` steps whatever the epoch: a count that does not divide the epoch's steps
+    would carry batches of one epoch into the next (and leave the last epoch short). aekit's own
+    count is lowered to the largest that divides the steps (a count the model chose is its own)."""
+    if not getattr(model, "_aekit_steps", False):
+        return
+    wanted = getattr(model, "_aekit_steps_wanted", None) or model.steps_per_execution
+    model._aekit_steps_wanted = wanted
+    fitting = max(d for d in range(1, wanted + 1) if steps % d == 0)
+    if fitting != model.steps_per_execution:
+        model.steps_per_execution = fitting
+        model.train_function = model.test_function = None  # rebuilt with the new step count
+
+
 def _all_layers(model):
     for layer in model.layers:
         yield layer
@@ -159,6 +397,58 @@ def _tensorflow_batches(x, y, batch_size, seed, first_epoch, epochs, shuffle):
 
     dataset = tf.data.Dataset.from_tensor_slices(orders).flat_map(epoch).map(gather).prefetch(2)
     dataset.set_epoch = lambda number: None  # the pipeline already runs the epochs in order
+    return dataset
+
+
+def _tensorflow_stream(x, y, batch_size, seed, first_epoch, epochs, shuffle, workers):
+    """The batches of :func:`epoch_batches` from a streamed source, as one ``tf.data`` pipeline over all
+    remaining epochs: batch ``(e, s)`` is gathered by a ``numpy_function`` in TensorFlow's threads,
+    several at once and in order, so reading runs ahead across epoch boundaries too."""
+    import threading
+
+    import tensorflow as tf
+
+    n = len(x)
+    steps = -(-n // batch_size)
+    orders, lock = {}, threading.Lock()
+    target_type = np.float32 if y is None or is_streamed(y) else np.asarray(y[:1]).dtype
+
+    def order_of(epoch: int):
+        with lock:
+            if epoch not in orders:
+                orders[epoch] = epoch_order(n, seed, epoch) if shuffle else np.arange(n)
+                for old in [e for e in orders if e < epoch - 1]:
+                    del orders[old]
+            return orders[epoch]
+
+    failures = []
+
+    def fetch(epoch, step):
+        try:
+            rows = order_of(int(epoch))[int(step) * batch_size : (int(step) + 1) * batch_size]
+            rows = np.sort(rows) if shuffle else rows
+            inputs = x[rows]
+            targets = inputs if y is None else np.asarray(y[rows], dtype=target_type)
+        except Exception as exc:  # TensorFlow re-raises it as its own error: keep ours to raise instead
+            failures.append(exc)
+            raise
+        return inputs, targets
+
+    threads = workers if workers is not None else getattr(x, "workers", 4)
+
+    def batch(epoch, step):
+        inputs, targets = tf.numpy_function(fetch, [epoch, step], (tf.float32, tf.as_dtype(target_type)))
+        inputs.set_shape((None, *x.shape[1:]))
+        targets.set_shape((None, *(x.shape[1:] if y is None else y.shape[1:])))
+        return inputs, targets
+
+    def epoch_steps(epoch):
+        return tf.data.Dataset.range(steps).map(lambda step: (epoch, step))
+
+    dataset = (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_steps)
+               .map(batch, num_parallel_calls=max(1, threads), deterministic=True).prefetch(max(2, threads)))
+    dataset.set_epoch = lambda number: None  # the pipeline already runs the epochs in order
+    dataset.failures = failures
     return dataset
 
 
@@ -200,11 +490,15 @@ def predict(model, x, batch_size: int = 4096):
     or a service encoding one sample at a time pays microseconds, not Keras' ``predict`` set-up);
     other backends use the model's compiled predict step. Batches are zero-padded to a power of
     two (at least 8 rows), so calls with many different sizes reuse a few compiled programs.
-    Returns NumPy arrays (a list of them for models with several outputs).
+    Returns NumPy arrays (a list of them for models with several outputs). A streamed source is read
+    chunk by chunk, the next chunk while the model runs on the current one.
     """
-    x = np.asarray(x, dtype=np.float32)
     run = _inference_function(model)
-    parts = [_predict_batch(run, x[i : i + batch_size]) for i in range(0, max(len(x), 1), batch_size)]
+    if is_streamed(x):
+        parts = [_predict_batch(run, chunk) for chunk in x.chunks(batch_size)] or [_predict_batch(run, x[np.arange(0)])]
+    else:
+        x = np.asarray(x, dtype=np.float32)
+        parts = [_predict_batch(run, x[i : i + batch_size]) for i in range(0, max(len(x), 1), batch_size)]
     if len(parts) == 1:
         return parts[0]
     if isinstance(parts[0], list):

@@ -27,14 +27,18 @@ def train(args, family_class) -> dict:
     from aekit.run_folder import RunFolder
 
     if args.resume:
-        given = [f"--{name.replace('_', '-')}" for name in (*DATA_OPTIONS, *OUTPUT_OPTIONS) if getattr(args, name, None)]
+        given = [f"--{name.replace('_', '-')}" for name in (*DATA_OPTIONS, *OUTPUT_OPTIONS) if getattr(args, name, None) is not None]
         if args.family:
             given.insert(0, args.family)
         if given:
             raise UsageError(f"--resume continues with the run's own settings; drop {', '.join(given)}")
         folder = Path(args.resume).expanduser()
         epochs = RunFolder(folder).read_settings()["params"].get("epochs")
-        metrics = _training(args, folder, epochs, lambda callbacks, log: runs.resume(folder, callbacks=callbacks, log=log))
+        try:
+            metrics = _training(args, folder, epochs, lambda callbacks, log: runs.resume(folder, callbacks=callbacks, log=log,
+                                                                                        devices=args.devices))
+        except ParameterError as exc:
+            raise UsageError(exc.render(_spelled(None))) from None
         if metrics is None:
             metrics = RunFolder(folder).read_metrics()
             note(args, f"{folder} is complete; nothing to resume")
@@ -53,9 +57,12 @@ def train(args, family_class) -> dict:
         raise UsageError("--out is empty; name the run folder (an unset shell variable?)")
     data = runs.data_settings(args.data or "digits", args.test_size if args.test_size is not None else 0.1, 0,
                               args.train_samples, image_size=args.image_size, color_mode=args.color_mode,
-                              impute=args.impute, skip_bad_files=bool(args.skip_bad_files))
-    settings = _checked_settings(family_class, given, data)
-    prepared = runs.prepare(settings)  # bad data fails here, before any folder is made
+                              impute=args.impute, skip_bad_files=bool(args.skip_bad_files), stream=args.stream)
+    settings = _checked_settings(family_class, given, data, devices=args.devices)
+    try:
+        prepared = runs.prepare(settings)  # bad data fails here, before any folder is made
+    except ParameterError as exc:
+        raise UsageError(exc.render(_spelled(family_class))) from None
     if prepared.dataset.skipped:
         note(args, f"skipped {len(prepared.dataset.skipped)} unreadable files: {', '.join(prepared.dataset.skipped[:5])}"
                    + (", ..." if len(prepared.dataset.skipped) > 5 else ""))
@@ -82,12 +89,12 @@ def demo(args) -> dict:
     return result
 
 
-def _checked_settings(family_class, given: dict, data: dict, command: str = "train") -> dict:
+def _checked_settings(family_class, given: dict, data: dict, command: str = "train", devices=None) -> dict:
     """Settings from the options given, every value checked by the family's declaration."""
     from aekit import runs
 
     try:
-        settings = runs.new_settings(family_class.family, given, data, command=command)
+        settings = runs.new_settings(family_class.family, given, data, command=command, devices=devices)
     except ParameterError as exc:
         raise UsageError(exc.render(lambda name: _option(family_class, name))) from None
     params = settings["params"]
@@ -97,6 +104,12 @@ def _checked_settings(family_class, given: dict, data: dict, command: str = "tra
                 raise UsageError(f"{_option(family_class, name)} needs {_option(family_class, other)} {needed} "
                                  "(it has no effect otherwise)")
     return settings
+
+
+def _spelled(family_class):
+    """How a parameter's name reads on the command line (``devices`` is the train command's own option)."""
+    return lambda name: "--devices" if name == "devices" else (
+        _option(family_class, name) if family_class is not None else f"--{name.replace('_', '-')}")
 
 
 def _option(family_class, name: str) -> str:
@@ -205,14 +218,21 @@ def encode(args) -> dict:
 
 
 def reconstruct(args) -> dict:
+    import numpy as np
+
     from aekit import evaluation
 
     estimator = _open(args)
     x = _samples(args, estimator, args.data, args.split)
     x_hat = estimator.reconstruct(x)
     plot = _plot(args, estimator, "plot_reconstructions", x, x_hat)
-    result = {"output": _write(args, x_hat, "reconstructions", estimator), "samples": len(x_hat),
-              "mse": float(evaluation.reconstruction_error(x, x_hat, "mse").mean())}
+    if getattr(x, "streamed", False):  # compared chunk by chunk, the samples are not all read at once
+        starts = range(0, len(x), 4096)
+        errors = [evaluation.reconstruction_error(chunk, x_hat[i : i + len(chunk)], "mse") for i, chunk in zip(starts, x.chunks())]
+        mse = float(np.concatenate(errors).mean())
+    else:
+        mse = float(evaluation.reconstruction_error(x, x_hat, "mse").mean())
+    result = {"output": _write(args, x_hat, "reconstructions", estimator), "samples": len(x_hat), "mse": mse}
     if getattr(estimator, "scaling_", {}).get("kind", "none") != "none":  # the model's units too
         result["mse_scaled"] = float(estimator.reconstruction_error(x, "mse", scaled=True).mean())
     return {**result, **plot}

@@ -16,7 +16,7 @@ PROG = "aekit"
 BACKENDS = ("jax", "tensorflow", "torch")
 NOISE_KINDS = ("gaussian", "dropout", "gaussian_noise", "salt_and_pepper", "masking")
 #: the train command's own options, not a family's parameters
-DATA_OPTIONS = ("data", "test_size", "train_samples", "image_size", "color_mode", "skip_bad_files", "impute")
+DATA_OPTIONS = ("data", "test_size", "train_samples", "image_size", "color_mode", "skip_bad_files", "impute", "stream")
 OUTPUT_OPTIONS = ("out", "force")
 
 
@@ -63,6 +63,13 @@ def image_size(text: str) -> tuple[int, int]:
     if len(sizes) > 2:
         raise ValueError(f"{text!r} is not H or H,W")
     return (sizes[0], sizes[-1])
+
+
+def devices(text: str):
+    """``"all"`` or a positive number of devices."""
+    if text.strip().lower() == "all":
+        return "all"
+    return positive_int(text)
 
 
 def first_positionals(argv: list[str], n: int = 2) -> list[str]:
@@ -216,6 +223,8 @@ def _add_train(command, family_class) -> None:
   aekit train sparse --sparsity kl --sparsity-target 0.05 --sparsity-weight 5e-3 --out runs/sparse
   aekit train denoising --noise gaussian --noise-level 0.5 --out runs/denoise
   aekit train vae --latent 2 --beta 1 --data my_images/ --out runs/vae
+  aekit train conv --data photos/ --image-size 64 --out runs/photos   # a folder larger than memory streams
+  aekit train dense --data 'shards/part-*.npy' --devices all          # .npy shards, data-parallel
   aekit train --resume runs/digits              # continue an interrupted run
 
 """
@@ -238,6 +247,15 @@ def _add_train(command, family_class) -> None:
     data.add_argument("--skip-bad-files", action="store_true", default=None,
                       help="leave out files of an image folder that cannot be read (and say how many)")
     data.add_argument("--impute", choices=("mean",), help="fill a CSV's missing values with their column's mean")
+    data.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                      help="read the samples batch by batch while training instead of loading them whole (default: "
+                           "only data larger than 2 GiB as float32, or an eighth of the memory, and .npy shards); "
+                           "the numbers are the same either way")
+    hardware = train.add_argument_group("devices")
+    hardware.add_argument("--devices", type=type_from(devices, "devices"), metavar="N|all",
+                          help="train data-parallel over N devices or all of them (jax: GPUs, or CPU devices "
+                               "made with XLA_FLAGS=--xla_force_host_platform_device_count=N); the batch is split "
+                               "over them (default: one device); with --resume, continue on these devices")
     if family_class is not None:
         add_family_options(train, family_class)
     out = train.add_argument_group("output")

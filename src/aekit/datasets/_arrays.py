@@ -80,6 +80,22 @@ def labels(path, y, n: int):
 def as_samples(where, x) -> tuple[np.ndarray, tuple[int, ...] | None]:
     """``x`` as float32 samples (pixels by bit depth, numbers as they are); return it and its image shape."""
     x = np.asarray(x)
+    check_layout(where, x)
+    if x.dtype.kind == "u" and x.dtype.itemsize in PIXEL_DEPTHS:
+        x = to_unit(x, PIXEL_DEPTHS[x.dtype.itemsize])
+    elif x.dtype == bool:
+        x = x.astype(np.float32)
+    else:
+        x = _as_float32(where, x)
+    if x.ndim == 2:
+        return x, None
+    if x.ndim == 3:
+        x = x[..., None]
+    return x, tuple(x.shape[1:])
+
+
+def check_layout(where, x) -> None:
+    """Refuse an array (or memory map) whose type or shape cannot be samples, reading only its header."""
     if x.dtype.names is not None or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise DataError(f"{where}: data type {x.dtype} is not numeric; save plain numbers")
     if np.issubdtype(x.dtype, np.complexfloating):
@@ -96,28 +112,30 @@ def as_samples(where, x) -> tuple[np.ndarray, tuple[int, ...] | None]:
     if x.ndim == 4 and x.shape[1] in (1, 3) and x.shape[2] == x.shape[3] and x.shape[-1] in (1, 3, 4) and x.shape[1] != x.shape[-1]:
         raise DataError(f"{where}: shape {x.shape} could be (n, H, W, C) or channels-first (n, C, H, W); "
                         "save images as (n, H, W, C) larger than 4 pixels")
+
+
+def convert_samples(where, x: np.ndarray, row_numbers=None) -> np.ndarray:
+    """Raw samples (a batch read from a file) as float32 by the rules of :func:`as_samples`, with a
+    channel axis for (n, H, W); ``row_numbers`` names the rows in messages (default: their positions)."""
     if x.dtype.kind == "u" and x.dtype.itemsize in PIXEL_DEPTHS:
         x = to_unit(x, PIXEL_DEPTHS[x.dtype.itemsize])
     elif x.dtype == bool:
         x = x.astype(np.float32)
     else:
-        x = _as_float32(where, x)
-    if x.ndim == 2:
-        return x, None
-    if x.ndim == 3:
-        x = x[..., None]
-    return x, tuple(x.shape[1:])
+        x = _as_float32(where, x, row_numbers)
+    return x[..., None] if x.ndim == 3 else x
 
 
-def _as_float32(where, x: np.ndarray) -> np.ndarray:
+def _as_float32(where, x: np.ndarray, row_numbers=None) -> np.ndarray:
     flat = x.reshape(len(x), -1)
+    name = (lambda row: row) if row_numbers is None else (lambda row: int(row_numbers[row]))
     if np.issubdtype(x.dtype, np.floating):
         bad = ~np.isfinite(flat)
         if bad.any():
             row, column = (int(i) for i in np.argwhere(bad)[0])
-            raise DataError(f"{where}: sample {row} holds NaN or an infinite value (feature {column}); clean or drop it")
+            raise DataError(f"{where}: sample {name(row)} holds NaN or an infinite value (feature {column}); clean or drop it")
     too_big = np.abs(flat.astype(np.float64)) > _FLOAT32_MAX
     if too_big.any():
         row, column = (int(i) for i in np.argwhere(too_big)[0])
-        raise DataError(f"{where}: sample {row}, feature {column} is {flat[row, column]!r}, beyond float32's range; rescale the data")
+        raise DataError(f"{where}: sample {name(row)}, feature {column} is {flat[row, column]!r}, beyond float32's range; rescale the data")
     return x.astype(np.float32)

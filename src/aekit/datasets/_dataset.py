@@ -16,7 +16,8 @@ class Dataset:
     ``image_shape`` is ``(H, W, C)`` for images and ``None`` for tables; ``columns`` names a
     table's columns when its file had a header; ``skipped`` lists the unreadable files left out
     (``skip_bad_files``). Images are in [0, 1]; tables keep their units.
-    ``x_*`` are flat when the data set was loaded with ``flat=True``.
+    ``x_*`` are flat when the data set was loaded with ``flat=True``. A streamed data set's
+    ``x_*`` are :class:`~aekit.datasets.Source` views, read batch by batch (``streamed`` is True).
     """
 
     name: str
@@ -27,6 +28,11 @@ class Dataset:
     image_shape: tuple[int, ...] | None
     columns: tuple[str, ...] | None = None
     skipped: tuple[str, ...] = ()
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the samples are read batch by batch from files rather than held in memory."""
+        return bool(getattr(self.x_train, "streamed", False))
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -77,19 +83,21 @@ def split(name, x, y, image_shape, test_size, seed, columns=None) -> Dataset:
     # with nothing held out the samples keep their order, so results line up with the file's rows
     order = np.random.default_rng(seed).permutation(len(x)) if n_test else np.arange(len(x))
     train, test = order[n_test:], order[:n_test]
+    take = x.take if getattr(x, "streamed", False) else x.__getitem__  # a streamed source: views, nothing read
     return Dataset(
         name,
-        x[train],
+        take(train),
         None if y is None else y[train],
-        x[test],
+        take(test),
         None if y is None else y[test],
         image_shape,
         columns,
     )
 
 
-def fit_shape(x: np.ndarray, input_shape, source) -> np.ndarray:
-    """``x`` reshaped to a model's sample shape when only the layout differs, else a clear error."""
+def fit_shape(x, input_shape, source):
+    """``x`` (an array or a streamed source) reshaped to a model's sample shape when only the layout
+    differs, else a clear error."""
     input_shape = tuple(input_shape)
     if tuple(x.shape[1:]) == input_shape:
         return x

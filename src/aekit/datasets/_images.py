@@ -9,6 +9,8 @@ are not images (``skip_bad_files`` skips them and counts them). Sub-folders beco
 
 from __future__ import annotations
 
+import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +23,57 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
                   ".tga", ".heic", ".heif", ".avif", ".jp2", ".jfif"}
 COLOR_MODES = ("L", "RGB", "RGBA")
 _GRAY_MODES = {"1", "L", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+#: the manifest that marks a run folder (kept by aekit.run_folder); images below it are not data
+RUN_MANIFEST = ".aekit-files.json"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def image_files(folder: Path) -> list[Path]:
     """The image files below ``folder``, sorted, without hidden files (``.DS_Store``, ``._name.png``) and
     without aekit's own run folders kept inside it (their plots are not data)."""
-    runs = {p.parent for p in folder.rglob(".aekit-files.json")}
-    return sorted(
-        p for p in folder.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-        and not any(run in p.parents for run in runs)
-    )
+    return [folder / name for name in image_names(folder)]
+
+
+def image_names(folder) -> list[str]:
+    """:func:`image_files` as names relative to ``folder`` (POSIX), in the same order.
+
+    The walk visits each directory's entries sorted by name, which is the order of sorting the
+    paths by their parts; symbolic links to folders are not followed and a folder holding
+    ``.aekit-files.json`` (a run folder) is left out with everything below it.
+    """
+    return list(iter_image_names(folder))
+
+
+def iter_image_names(folder):
+    """:func:`image_names` one at a time: a folder of a million images is walked without a list of them."""
+
+    def walk(directory: str, prefix: str):
+        files, folders = [], []
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.name == RUN_MANIFEST:
+                        return
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_dir():
+                            if not entry.is_symlink():
+                                folders.append(entry.name)
+                        elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file():
+                            files.append(entry.name)
+                    except OSError:
+                        continue
+        except (PermissionError, FileNotFoundError, NotADirectoryError):
+            return
+        folder_set = set(folders)
+        for name in sorted(files + folders):
+            if name in folder_set:
+                yield from walk(os.path.join(directory, name), f"{prefix}{name}/")
+            else:
+                yield prefix + name
+
+    return walk(os.fspath(folder), "")
 
 
 def read_image_folder(folder: Path, image_size=None, color_mode=None, skip_bad_files=False):
@@ -152,3 +193,146 @@ def _to_mode(file, image: np.ndarray, mode: str) -> np.ndarray:
         return color
     rgb = np.repeat(color, 3, axis=-1) if color.shape[-1] == 1 else color
     return rgb if mode == "RGB" else np.concatenate([rgb, alpha], axis=-1)
+
+
+# ---------------------------------------------------------------- streaming: headers first, pixels when needed
+
+
+def image_header(file) -> tuple[int, int, int, bool]:
+    """``(height, width, channels, simple)`` of an image as :func:`read_image` would read it, from its header.
+
+    Reads a few hundred bytes, not the pixels: a PNG's chunk headers up to its first image data, or
+    what Pillow reads when it opens a file (size, mode, EXIF rotation). ``channels`` counts what
+    :func:`read_image` returns (1 gray, 2 gray and alpha, 3 colour, 4 with alpha); ``simple`` marks
+    an 8-bit gray or RGB PNG without metadata, which :func:`read_pixels` decodes on a short path.
+    A file that is no image raises the same :class:`DataError` as :func:`read_image`.
+    """
+    png = _png_header(file)
+    if png is not None:
+        return png
+    from PIL import Image, UnidentifiedImageError
+
+    _refuse_wide_color_png(Path(file))
+    try:
+        with Image.open(file) as im:
+            width, height = im.size
+            mode, info = im.mode, im.info
+            orientation = im.getexif().get(0x0112, 1)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise _unreadable(file, exc) from None
+    if orientation in (5, 6, 7, 8):  # EXIF rotation by a quarter turn: read_image swaps the sides
+        width, height = height, width
+    return height, width, _mode_channels(mode, info), False
+
+
+def read_pixels(file, image_size, simple: bool) -> np.ndarray:
+    """One image as :func:`read_image` reads it (float32 ``(H, W, channels)``), on a short path for ``simple`` files."""
+    if not simple or image_size is not None:
+        return read_image(Path(file), image_size)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as im:
+            im.load()
+            array = np.asarray(im, dtype=np.float32) / 255.0
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise _unreadable(file, exc) from None
+    return array[..., None] if array.ndim == 2 else array
+
+
+def read_pixels_8bit(file) -> np.ndarray:
+    """A simple PNG (8-bit gray or RGB, see :func:`image_header`) as uint8 ``(H, W, channels)``: read_image's
+    values times 255, so a batch is scaled once."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as im:
+            im.load()
+            array = np.asarray(im)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise _unreadable(file, exc) from None
+    if array.dtype != np.uint8 or array.ndim not in (2, 3):
+        raise DataError(f"{file}: holds {array.dtype} pixels now, not the 8-bit ones its header announced "
+                        "(it changed after training started)")
+    return array[..., None] if array.ndim == 2 else array
+
+
+def has_transparency(image: np.ndarray) -> bool:
+    """Whether a read image has an alpha channel with any pixel not fully opaque."""
+    return image.shape[-1] in (2, 4) and image[..., -1].min() < 1.0
+
+
+def common_mode(gray: bool) -> str:
+    return "L" if gray else "RGB"
+
+
+def transparency_error(file) -> DataError:
+    return DataError(f"{file}: has transparent pixels; pass --color-mode RGBA to keep transparency as a "
+                     "channel, or --color-mode RGB (or L) to drop it")
+
+
+def size_error(folder, first, first_shape, file, shape) -> DataError:
+    return DataError(f"{folder}: images differ in size ({Path(first).name} is {first_shape[0]}x{first_shape[1]}, "
+                     f"{Path(file).name} is {shape[0]}x{shape[1]}); pass --image-size H,W "
+                     "(image_size=(H, W)) to resize them all")
+
+
+
+def _unreadable(file, exc) -> DataError:
+    return DataError(f"{file}: not a readable image ({exc.__class__.__name__}); remove it, or pass --skip-bad-files "
+                     "to skip unreadable images")
+
+
+def _mode_channels(mode: str, info) -> int:
+    """Channels :func:`_channels` makes of a Pillow mode."""
+    if mode == "P":
+        return 4 if "transparency" in info else 3
+    if mode in _GRAY_MODES:
+        return 1
+    return {"LA": 2, "RGB": 3, "RGBA": 4}.get(mode, 3)
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
+_PNG_METADATA = {b"eXIf", b"tEXt", b"zTXt", b"iTXt"}
+
+
+def _png_header(file):
+    """A PNG's header from its chunks up to the first IDAT, or None when Pillow should look (not a PNG,
+    metadata that may rotate it, anything unusual)."""
+    try:
+        with open(file, "rb") as f:
+            head = f.read(33)
+            if len(head) < 33 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
+                return None
+            width, height = struct.unpack(">II", head[16:24])
+            depth, color = head[24], head[25]
+            if depth == 16 and color in (2, 6):
+                _refuse_wide_color_png(Path(file))
+            transparent = False
+            position = 33
+            for _ in range(64):
+                f.seek(position)
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                length, kind = struct.unpack(">I", chunk[:4])[0], chunk[4:]
+                if kind == b"IDAT":
+                    break
+                if kind in _PNG_METADATA:
+                    return None
+                transparent |= kind == b"tRNS"
+                position += 12 + length
+            else:
+                return None
+    except OSError:
+        return None
+    if width == 0 or height == 0:
+        return None
+    if color == 3:
+        channels = 4 if transparent else 3
+    elif color in _PNG_CHANNELS:
+        channels = _PNG_CHANNELS[color]
+    else:
+        return None
+    simple = depth == 8 and color in (0, 2)
+    return height, width, channels, simple

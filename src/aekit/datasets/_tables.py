@@ -116,8 +116,10 @@ class _Whitespace(csv.Dialect):
     quoting = csv.QUOTE_MINIMAL
 
 
-def _rows(path: Path, text: str, dialect):
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar='"', skipinitialspace=True)
+def _rows(path: Path, text, dialect):
+    """``(line number, cells)`` of each non-blank row of ``text`` (a string, or a text file opened with newline="")."""
+    stream = io.StringIO(text, newline="") if isinstance(text, str) else text
+    reader = csv.reader(stream, delimiter=dialect.delimiter, quotechar='"', skipinitialspace=True)
     try:
         for row in reader:
             if dialect is _Whitespace:

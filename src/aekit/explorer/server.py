@@ -92,6 +92,10 @@ def explore(model, data, labels=None, *, history=None, metrics=None, image_shape
     return _serve(session, port, open_browser, block)
 
 
+#: test samples of a streamed run the page shows (its data may not fit in memory)
+STREAMED_SAMPLES = 10_000
+
+
 def explore_run(folder, port=None, open_browser=True, block=True):
     """Explore the model of a run folder written by ``aekit train`` on that run's test samples.
 
@@ -113,6 +117,8 @@ def _run_inputs(folder) -> dict:
         raise ExploreError(f"{run.path}: still training; wait for it to finish or stop it (Ctrl-C), then explore it")
     estimator = _estimator(model_path(run.path))
     dataset = runs.load_data(settings)
+    if dataset.streamed:  # data beyond memory: the page maps the first test samples, as many as a page can show
+        dataset = dataset.subset(n_test=STREAMED_SAMPLES)
     return {
         "estimator": estimator,
         "x": fit_shape(dataset.x_test, estimator.input_shape_, dataset.name),

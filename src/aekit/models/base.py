@@ -189,8 +189,8 @@ class Autoencoder(BaseEstimator):
         if self.input_kind == "images" and np.ndim(X) != 4:
             raise DataError(f"a {self.family} autoencoder needs images shaped (n, height, width, channels), got samples shaped {np.shape(X)[1:]}; use a dense family for vectors")
         if self.needs_unit_range():
-            kind = scaling.resolve(getattr(self, "scale", None), np.asarray(X), cross_entropy=True)
-            low, high = float(np.min(X)), float(np.max(X))
+            kind = scaling.resolve(getattr(self, "scale", None), X, cross_entropy=True)
+            low, high = scaling.value_range(X)
             if kind == "none" and (low < 0.0 or high > 1.0):
                 if "scale" in self.params:
                     advice = ("pass --scale minmax (scale='minmax': each column mapped to [0, 1] inside the model and "
@@ -203,7 +203,7 @@ class Autoencoder(BaseEstimator):
     # ------------------------------------------------------------------ training
 
     def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0, checkpoint=None, resume=False,
-            on_epoch_end=None, columns=None):
+            on_epoch_end=None, columns=None, distribution=None):
         """Build the models for ``X``'s sample shape and train them to reconstruct ``X``; return ``self``.
 
         ``y`` is ignored (scikit-learn's signature); ``validation_data`` is ``X_val`` or
@@ -215,13 +215,28 @@ class Autoencoder(BaseEstimator):
         ``resume=True`` continues a model loaded from such a file from its last completed epoch
         up to ``epochs``, ending where an unbroken run ends. ``on_epoch_end(epochs_done, history)``
         runs after each epoch (and after its checkpoint).
+
+        ``X`` (and the validation data) may be a streamed source (:func:`aekit.datasets.open_source`,
+        or ``load_dataset(..., stream=True)``): its batches are read while the model trains, in the
+        same order as from an array. ``distribution`` trains data-parallel (jax): a number of
+        devices, ``"all"``, or a ``keras.distribution.DataParallel``; the models are built (or, to
+        resume, reloaded) under it, and only the first process of a multi-host run writes ``checkpoint``.
         """
+        distribution = training.data_parallel(distribution)
+        with training.distributed(distribution):
+            return self._fit(X, validation_data, callbacks, verbose, checkpoint, resume, on_epoch_end, distribution, columns)
+
+    def _fit(self, X, validation_data, callbacks, verbose, checkpoint, resume, on_epoch_end, distribution, columns):
         import keras
 
         self.validate_params()
         plan = self.training_plan()
         columns = _column_names(X) if columns is None else columns
+        if distribution is not None:
+            training.data_shards(plan["batch_size"])  # a batch that cannot be split is refused before any work
         X = self._check_input(X, fitting=not resume)
+        if resume and distribution is not None:
+            self._place_on(distribution)
         if validation_data is None and self.validation_split:
             X, validation_data = _hold_out(X, self.validation_split, self.seed)
         if resume:
@@ -254,7 +269,7 @@ class Autoencoder(BaseEstimator):
             self.history_ = history_so_far
             if self.early_stopping:
                 training.track_best(self.model_, self.early_stopping_, history_so_far, self.early_stopping)
-            if checkpoint is not None:
+            if checkpoint is not None and training.is_main_process():
                 self.save(checkpoint)
             if on_epoch_end is not None:
                 on_epoch_end(epochs_done, history_so_far)
@@ -275,9 +290,24 @@ class Autoencoder(BaseEstimator):
         if self.early_stopping and self.early_stopping_.get("weights") is not None:
             self.model_.set_weights(self.early_stopping_["weights"])  # the best epoch's weights, as promised
             self.early_stopping_["stopped"] = True
-            if checkpoint is not None:
+            if checkpoint is not None and training.is_main_process():
                 self.save(checkpoint)
         return self
+
+    def _place_on(self, distribution) -> None:
+        """Lay out a loaded model's variables (weights, optimizer, random state) for ``distribution``:
+        through its own model file, loaded again under the distribution, as a checkpoint is."""
+        variables = self.model_.trainable_variables[:1]
+        if variables and _laid_out(variables[0], distribution):
+            return
+        import keras
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = self.save(Path(folder) / "model.keras")
+            with training.no_tensorflow_import():  # every process builds the same initial values before the file's
+                keras.utils.set_random_seed(self.seed)
+            loaded = persistence.load(path)
+        self.__dict__.update({k: v for k, v in loaded.__dict__.items() if k.endswith("_")})
 
     # ------------------------------------------------------------------ using a trained model
 
@@ -314,6 +344,9 @@ class Autoencoder(BaseEstimator):
         if metric == "bce" and not self.bounded_output():
             raise ValueError("the 'bce' error needs a model of data in [0, 1]; this one reproduces unbounded values: use 'mse'")
         X = self._check_input(X)
+        if training.is_streamed(X):  # chunk by chunk: neither the samples nor their reconstructions held at once
+            return np.concatenate([self.reconstruction_error(x, metric, batch_size, scaled=scaled, per_column=per_column)
+                                   for x in X.chunks(batch_size)])
         model_x = self._to_model(X)
         model_out = self._reconstruct_model(model_x, batch_size)
         if scaled or metric == "bce":
@@ -429,6 +462,14 @@ class Autoencoder(BaseEstimator):
     def _check_input(self, X, fitting=False) -> np.ndarray:
         if not fitting:
             self._check_fitted()
+        if training.is_streamed(X):  # read batch by batch: only its shape is checked here, its values as read
+            if not len(X):
+                raise DataError(f"X: {X.name} holds no samples")
+            if not fitting and tuple(X.shape[1:]) != self.input_shape_:
+                if int(np.prod(X.shape[1:])) == self.n_features_in_:
+                    return X.reshape((len(X), *self.input_shape_))
+                raise DataError(f"{X.name}: samples have shape {tuple(X.shape[1:])}, but the model was fitted on {self.input_shape_}")
+            return X
         if not (isinstance(X, np.ndarray) and X.dtype == np.float32 and X.ndim >= 2 and X.size and np.isfinite(X).all()):
             from sklearn.utils.validation import check_array  # every other input, with scikit-learn's messages
 
@@ -487,7 +528,15 @@ def _hold_out(X, fraction: float, seed: int):
     n_val = max(1, int(round(len(X) * fraction)))
     if len(X) - n_val < 1:
         raise DataError(f"validation_split={fraction} leaves no sample to train on ({len(X)} samples)")
-    return X[np.sort(order[n_val:])], X[np.sort(order[:n_val])]
+    take = X.take if training.is_streamed(X) else X.__getitem__  # a source: views, nothing read yet
+    return take(np.sort(order[n_val:])), take(np.sort(order[:n_val]))
+
+
+def _laid_out(variable, distribution) -> bool:
+    """Whether ``variable`` already lives on ``distribution``'s devices (built or loaded under it)."""
+    sharding = getattr(getattr(variable, "value", None), "sharding", None)
+    devices = getattr(sharding, "device_set", None)
+    return devices is not None and set(devices) == set(distribution.device_mesh.devices.flat)
 
 
 def _as_dict(params) -> dict:
