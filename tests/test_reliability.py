@@ -314,7 +314,7 @@ def test_no_folder_is_left_by_a_run_that_fails_before_its_first_epoch(tmp_path, 
     folder = tmp_path / "never"
     assert "drop --lesson-layout" in fails(capsys, ["train", "conv", "--lesson-layout", "--filters", "4,4", "--out", str(folder), "-q"])
     assert not folder.exists()
-    diverging = ["train", "dense", "--learning-rate", "1e30", "--hidden", "8", "--latent", "2", "--epochs", "1", "--out", str(folder), "-q"]
+    diverging = ["train", "dense", "--learning-rate", "3e38", "--hidden", "8", "--latent", "2", "--epochs", "1", "--out", str(folder), "-q"]
     assert "NaN or infinite in epoch 1" in fails(capsys, diverging)
     assert not folder.exists()
     assert cli.main(["train", "dense", *TINY, "--out", str(folder)]) == 0  # the same folder, no --force needed
