@@ -1,6 +1,7 @@
 """Shared fixtures: seeded small data, MNIST when a data directory provides it, a headless plot backend."""
 
 import os
+import signal
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -8,6 +9,11 @@ import numpy as np
 import pytest
 
 import aekit  # noqa: F401  (before any test imports keras, so aekit's default backend applies)
+
+# Ctrl-C as a terminal delivers it. A job started in the background (`make test &`) has SIGINT ignored,
+# and then neither this process nor the aekit processes the tests start and interrupt would stop on it.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
