@@ -448,3 +448,18 @@ def test_fast_recipe_fills_the_defaults_left_alone_and_decays_the_learning_rate(
 
     params = json.loads((tmp_path / "run" / "settings.json").read_text())["params"]
     assert (params["recipe"], params["epochs"], params["batch_size"], params["learning_rate"]) == ("fast", 2, 64, 4e-3)
+
+
+def test_a_model_used_and_dropped_is_freed(digits):
+    """Nothing of aekit keeps a model alive after use (a process that trains hundreds of models, as a
+    model selection does, ran out of memory maps when compiled inference functions were kept)."""
+    import gc
+    import weakref
+
+    model = DenseAutoencoder(hidden_layers=(8,), latent_dim=2, epochs=1, seed=0).fit(digits.flat().x_train[:64])
+    model.reconstruct(digits.flat().x_test[:5])
+    model.encode(digits.flat().x_test[:5])
+    network = weakref.ref(model.model_)
+    del model
+    gc.collect()
+    assert network() is None

@@ -14,7 +14,6 @@ import contextlib
 import math
 import sys
 import time
-import weakref
 
 import numpy as np
 
@@ -506,16 +505,17 @@ def predict(model, x, batch_size: int = 4096):
     return np.concatenate(parts)
 
 
-_INFERENCE = weakref.WeakKeyDictionary()
-
-
 def _inference_function(model):
-    """``batch -> outputs`` for ``model``: a jit-compiled stateless call on jax (cached per model)."""
+    """``batch -> outputs`` for ``model``: a jit-compiled stateless call on jax (cached per model).
+
+    The cache is an attribute of the model, so it goes with the model: a global table keyed by
+    models (even weakly, since the function refers to its model) kept every model ever used alive
+    with its compiled code, and a process that trains hundreds ran out of memory maps."""
     import keras
 
     if keras.backend.backend() != "jax":
         return model.predict_on_batch
-    run = _INFERENCE.get(model)
+    run = getattr(model, "_aekit_inference", None)
     if run is None:
         import jax
 
@@ -526,7 +526,7 @@ def _inference_function(model):
         def run(batch):  # the weights as they are now: a model trained further is seen at once
             return call([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables], batch)
 
-        _INFERENCE[model] = run
+        model._aekit_inference = run
     return run
 
 
