@@ -164,10 +164,10 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
         probabilities = self.predict_proba(X, batch_size)
         return self.classes_[np.argmax(probabilities, axis=1)]
 
-    def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
-        """Samples passed through the fine-tuned encoders and the pretrained decoders."""
-        X = self._check_input(X)
-        return training.predict(self.model_, X, batch_size)[0]
+    def _reconstruct_model(self, model_x, batch_size: int = 4096) -> np.ndarray:
+        """Samples passed through the fine-tuned encoders and the pretrained decoders (the network's
+        first output; its second is the classifier's)."""
+        return training.predict(self.model_, model_x, batch_size)[0]
 
     def _accuracy(self, X, targets):
         return float(np.mean(np.argmax(self.predict_proba(X), axis=1) == targets))
