@@ -245,3 +245,21 @@ def test_a_dataframes_header_becomes_the_column_names():
     pandas = pytest.importorskip("pandas")
     model = DenseAutoencoder((8,), 2, epochs=1).fit(pandas.DataFrame(sensor_table(100, seed=9), columns=COLUMNS))
     assert model.columns_ == tuple(COLUMNS)
+
+
+def test_a_streamed_table_is_scaled_and_trained_as_the_same_table_in_memory(tmp_path):
+    """The scaler is fitted over a streamed source's chunks and applied as its batches are read."""
+    from aekit.datasets import open_source
+
+    rng = np.random.default_rng(0)
+    table = (rng.normal(size=(300, 5)) * [1, 10, 100, 1000, 0.1] + [5, -50, 1e4, 0, 2]).astype(np.float32)
+    np.save(tmp_path / "table.npy", table)
+    source = open_source(tmp_path / "table.npy")
+    make = lambda: DenseAutoencoder((8,), 2, epochs=2, batch_size=32, seed=0)
+    streamed, in_memory = make().fit(source), make().fit(table)
+    assert streamed.scaling_["kind"] == in_memory.scaling_["kind"] == "standard"
+    np.testing.assert_allclose(streamed.scaling_["offset"], in_memory.scaling_["offset"], rtol=1e-9)
+    np.testing.assert_allclose(streamed.scaling_["scale"], in_memory.scaling_["scale"], rtol=1e-9)
+    assert streamed.history_["loss"] == pytest.approx(in_memory.history_["loss"], rel=1e-5)
+    np.testing.assert_allclose(streamed.reconstruct(source), in_memory.reconstruct(table), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(streamed.reconstruction_error(source), in_memory.reconstruction_error(table), rtol=1e-4)
