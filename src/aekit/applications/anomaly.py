@@ -128,14 +128,14 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
 
 #: the default detector's network: hidden layers, code size as a share of the features, training batches
-DEFAULT_HIDDEN, DEFAULT_CODE_SHARE, DEFAULT_STEPS, DEFAULT_BATCH = (64, 32), 0.25, 500, 32
+DEFAULT_HIDDEN, DEFAULT_CODE_SHARE, DEFAULT_STEPS, DEFAULT_BATCH = (64, 32), 0.25, 50, 32
 
 
 def default_autoencoder(X):
     """The autoencoder an :class:`AnomalyDetector` trains when none is given, sized for ``X``.
 
     A :class:`~aekit.DenseAutoencoder` with hidden layers 64-32 and a code of a quarter of the
-    features (at least 2, at most 16), trained in batches of 32 for about 500 steps (10 to 300 epochs),
+    features (at least 2, at most 16), trained in batches of 32 for about 50 steps and at least 10 epochs (at most 300),
     with ``scale="auto"`` (a table is standardised). Chosen on validation splits of tabular
     data sets (``benchmarks/bench_tabular.py --select``), never on their test parts.
     """
