@@ -23,7 +23,9 @@ SCRIPTS = {
 INTRO = """# Benchmarks
 
 How fast aekit trains on this machine and how good its models are, against the published numbers
-and the obvious alternatives (issue 5). Each section below is the latest table a script in
+and the strongest baselines we can run. Every result follows `benchmarks/PROTOCOL.md`: choices on a
+validation split carved from the training data, the test set scored once, mean ± sd over seeds,
+"met" only beyond the spread. Each section below is the latest table a script in
 `benchmarks/` wrote into `benchmarks/results/` (Markdown + JSON, with the machine and software
 versions); this file is regenerated from those files by `python benchmarks/report.py`.
 
