@@ -92,7 +92,6 @@ def worker(case: dict) -> dict:
     """Train the dense exercise model on one case's data in this (fresh) process; time and measure it."""
     import resource
 
-    import keras
     import numpy as np
 
     import aekit
@@ -106,17 +105,11 @@ def worker(case: dict) -> dict:
         source = open_source(case["path"])
         x = source.reshape(len(source), -1)
     opened = time.perf_counter() - start
+    from gpu_check import epoch_clock
+
     times = []
-
-    class Clock(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.start)
-
     model = aekit.DenseAutoencoder((128, 64), 32, batch_size=256, epochs=case["epochs"])
-    model.fit(x, callbacks=[Clock()])
+    model.fit(x, callbacks=[epoch_clock(times)])
     measured = times[1:] or times
     per_epoch = sorted(measured)[len(measured) // 2]
     return {"samples": len(x), "open_s": opened, "epoch_s": per_epoch, "first_epoch_s": times[0],

@@ -45,6 +45,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def epoch_clock(times: list):
+    """A Keras callback that appends each epoch's wall seconds to ``times`` (bench_scale.py uses it too)."""
+    import keras
+
+    class EpochClock(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    return EpochClock()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(os.environ["OUT"]) if os.environ.get("OUT") else None,
@@ -155,18 +169,8 @@ class Check:
         return x_train, x_test, source
 
     def _fit(self, model, x, x_test, **kwargs):
-        import keras
-
         times = []
-
-        class Clock(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                times.append(time.perf_counter() - self.start)
-
-        model.fit(x, validation_data=x_test, callbacks=[Clock()], **kwargs)
+        model.fit(x, validation_data=x_test, callbacks=[epoch_clock(times)], **kwargs)
         measured = sorted(times[1:] or times)
         per_epoch = measured[len(measured) // 2]
         return {"epochs": len(times), "first_epoch_s": round(times[0], 3), "s_per_epoch": round(per_epoch, 4),
