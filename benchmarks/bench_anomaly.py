@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One-class MNIST anomaly detection against Ruff et al. 2018 ("Deep One-Class Classification").
 
-    python benchmarks/bench_anomaly.py            # selection on validation, then 10 seeds per digit (~45 min)
+    python benchmarks/bench_anomaly.py            # selection on validation, then 10 seeds per digit (~30 min)
     python benchmarks/bench_anomaly.py --quick    # two digits, tiny data, seconds
 
 For each digit d: a detector trains on the training images of d only and scores all 10,000 test
