@@ -548,6 +548,36 @@ def test_sigterm_before_the_first_epoch_leaves_no_folder(tmp_path):
         assert not folder.exists()
 
 
+SIGTERM_INSIDE_A_GC_CALLBACK = """
+import gc, os, signal, sys, time
+from aekit import cli
+
+cli._terminate_like_ctrl_c()
+
+def collecting(phase, info):  # jax registers such a callback; a signal handled here cannot raise
+    if phase == "start":
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(10000):
+            pass
+
+gc.callbacks.append(collecting)
+gc.collect()
+gc.callbacks.remove(collecting)
+try:
+    time.sleep(5)
+except KeyboardInterrupt:
+    print("stopped")
+    sys.exit(0)
+print("the SIGTERM was lost")
+"""
+
+
+def test_a_sigterm_that_lands_in_a_garbage_collector_callback_still_stops_the_command():
+    done = subprocess.run([sys.executable, "-c", SIGTERM_INSIDE_A_GC_CALLBACK], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "stopped"
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
 def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path):
     from aekit.run_folder import RunFolder
 

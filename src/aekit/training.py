@@ -630,7 +630,8 @@ def progress_bar(epochs: int, stream=None, width: int = 24):
 def interrupt_guard():
     """A Keras callback, used as a context manager, that turns Ctrl-C into a clean stop.
 
-    Inside ``with`` the first SIGINT only sets a flag; the callback raises ``KeyboardInterrupt``
+    Inside ``with`` the first SIGINT (and SIGTERM, where the caller made it raise
+    ``KeyboardInterrupt``, as the CLI does) only sets a flag; the callback raises ``KeyboardInterrupt``
     at the next batch or epoch boundary. Keras itself never sees the signal mid-step (some of its
     code swallows exceptions, which would lose the Ctrl-C) and a checkpoint being written is
     finished first. A second Ctrl-C interrupts at once.
@@ -648,13 +649,15 @@ def interrupt_guard():
 
         def __enter__(self):
             if threading.current_thread() is threading.main_thread():
-                self.previous = signal.signal(signal.SIGINT, self._request)
+                self.previous = {signal.SIGINT: signal.signal(signal.SIGINT, self._request)}
+                if callable(signal.getsignal(signal.SIGTERM)):  # the caller turned SIGTERM into Ctrl-C (the CLI does)
+                    self.previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._request)
             return self
 
         def __exit__(self, kind, value, traceback):
-            if self.previous is not None:
-                signal.signal(signal.SIGINT, self.previous)
-                self.previous = None
+            for signum, handler in (self.previous or {}).items():
+                signal.signal(signum, handler)
+            self.previous = None
             if self.requested and kind is None:  # Ctrl-C while the last checkpoint was written
                 raise KeyboardInterrupt
             return False

@@ -113,10 +113,34 @@ def _terminate_like_ctrl_c() -> None:
     import threading
 
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        def stop(signum, frame):
-            raise KeyboardInterrupt
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        sys.unraisablehook = _interrupts_never_lost(sys.unraisablehook)
 
-        signal.signal(signal.SIGTERM, stop)
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _interrupts_never_lost(hook):
+    """An ``unraisablehook`` that sends a swallowed interrupt again instead of printing it.
+
+    A signal handler runs wherever the main thread is, and when that is a garbage-collector
+    callback (jax registers one) or a ``__del__``, Python can only print the KeyboardInterrupt
+    and go on: the stop would be lost. Sending SIGTERM again a moment later lands it in code that
+    can be interrupted.
+    """
+    import signal
+    import threading
+
+    def unraisable(info):
+        if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
+            again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM))
+            again.daemon = True
+            again.start()
+            return
+        hook(info)
+
+    return unraisable
 
 
 def _one_line(exc: Exception) -> str:
