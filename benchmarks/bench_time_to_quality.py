@@ -10,8 +10,8 @@ The lesson trains exercise 0's model with Adam 1e-3, batch 256, for 50 epochs an
 
 Protocol (benchmarks/PROTOCOL.md): the recipe was chosen on a validation split carved from the
 training images (the first 50,000 train, the last 10,000 validate); the "selection" table reruns
-those candidates and the lesson's recipe on that split, so the choice can be checked. The chosen
-recipe then trains on all 60,000 training images and the test set is scored once, at the end,
+those candidates and the lesson's recipe on that split and picks the fastest candidate that matches
+the lesson there (``choose``). The chosen recipe then trains on all 60,000 training images and the test set is scored once, at the end,
 for each of 3 seeds: mean +- standard deviation of the wall time and of the test BCE.
 """
 
@@ -51,6 +51,15 @@ def fit(x_train, x_val, seed, **params):
     return seconds, bce
 
 
+def choose(rows, candidates):
+    """The selection's pick: its label and fit settings (the lesson's row is the bar, never a pick)."""
+    bar, tried = rows[0]["validation BCE"], rows[1:]
+    matching = [r for r in tried if r["validation BCE"] <= bar]
+    best = min(matching, key=lambda r: r["wall s"]) if matching else min(tried, key=lambda r: r["validation BCE"])
+    _, batch, lr, epochs = candidates[best["recipe"]]
+    return best["recipe"], {"batch_size": batch, "learning_rate": lr, "epochs": epochs}
+
+
 def main():
     p = _common.parser(__doc__)
     p.add_argument("--seeds", type=int, default=3)
@@ -74,19 +83,22 @@ def main():
             print(f"selection: {label}: val {bce:.4f} in {seconds:.1f} s", flush=True)
         tables["Selection on the validation split (train 50,000 / validate 10,000; test set untouched)"] = (
             ["recipe", "validation BCE", "wall s"], rows)
-        notes.append("The recipe must match the lesson's 50-epoch recipe on the validation split in the least time; "
-                     "the lesson's recipe sets the bar there (first row).")
+        label, chosen = choose(rows, dict(zip([c[0] for c in candidates], candidates)))
+        notes.append("The rule: the fastest candidate whose validation BCE matches the lesson's 50-epoch recipe on the "
+                     f"validation split (first row), else the candidate of least BCE. Chosen: {label}.")
+    else:
+        label, chosen = "aekit's recipe='fast' (no selection run)", {}
 
     rows = []
     for seed in range(1 if args.quick else args.seeds):
-        seconds, bce = fit(x_train, x_test, seed, recipe="fast", **quick)
+        seconds, bce = fit(x_train, x_test, seed, recipe="fast", **{**chosen, **quick})
         rows.append({"seed": seed, "wall s": seconds, "test BCE": bce})
         print(f"test: seed {seed}: {bce:.4f} in {seconds:.1f} s", flush=True)
     times, losses = [r["wall s"] for r in rows], [r["test BCE"] for r in rows]
     spread = (lambda v: statistics.stdev(v) if len(v) > 1 else 0.0)
     summary = {"runs": len(rows), "wall s (mean)": statistics.mean(times), "wall s (sd)": spread(times),
                "test BCE (mean)": statistics.mean(losses), "test BCE (sd)": spread(losses)}
-    tables["recipe='fast' on all 60,000 training images, test set scored once per seed"] = (["seed", "wall s", "test BCE"], rows)
+    tables[f"The chosen recipe ({label}) on all 60,000 training images, test set scored once per seed"] = (["seed", "wall s", "test BCE"], rows)
     tables["Summary"] = (list(summary), [summary])
     quality = summary["test BCE (mean)"] + summary["test BCE (sd)"] <= TARGET_LOSS
     fast = summary["wall s (mean)"] + summary["wall s (sd)"] <= TARGET_SECONDS
@@ -94,7 +106,7 @@ def main():
                  f"+- {summary['test BCE (sd)']:.4f} ({'reached' if quality else 'not reached beyond the spread'}) in "
                  f"{summary['wall s (mean)']:.1f} +- {summary['wall s (sd)']:.1f} s ({'within' if fast else 'over'} the time): "
                  + ("met." if quality and fast else "missed."))
-    _common.write_result(args, "time_to_quality", "Time to quality: recipe='fast' vs the lesson's 50 epochs (784-[128, 64]-32)",
+    _common.write_result(args, "time_to_quality", "Time to quality: the chosen fast recipe vs the lesson's 50 epochs (784-[128, 64]-32)",
                          tables, budget="quick" if args.quick else "full", notes=notes, started=started)
 
 
