@@ -13,7 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOTES = HERE / "notes.md"
-ORDER = ["speed", "settings", "speed_candidates", "speed_conv_recheck", "time_to_quality", "exercises", "exercises_vanilla", "exercises_sparse", "exercises_convolutional", "exercises_variational", "exercises_jax", "reduction", "reduction_pretrained", "reduction_pretrained_tied", "reduction_noise", "reduction_mse", "reduction_xeon", "anomaly", "anomaly_ensemble", "tabular", "tabular_selection", "denoising", "denoising_narrow", "features", "vae", "scale"]
+ORDER = ["speed", "settings", "speed_candidates", "speed_conv_recheck", "time_to_quality", "exercises", "exercises_vanilla", "exercises_sparse", "exercises_convolutional", "exercises_variational", "exercises_jax", "reduction", "reduction_pretrained", "reduction_pretrained_tied", "reduction_noise", "reduction_mse", "reduction_xeon", "anomaly", "anomaly_ensemble", "tabular", "tabular_selection", "denoising", "denoising_30_epochs", "denoising_narrow", "features", "vae", "scale"]
 SCRIPTS = {
     "speed": "bench_speed.py", "settings": "bench_settings.py", "time_to_quality": "bench_time_to_quality.py", "exercises": "bench_exercises.py",
     "reduction": "bench_reduction.py", "anomaly": "bench_anomaly.py", "denoising": "bench_denoising.py",
