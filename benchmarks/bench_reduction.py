@@ -45,6 +45,8 @@ def main():
     p.add_argument("--weight-decay", type=float, default=1e-5, help="Adam's decoupled weight decay")
     p.add_argument("--early-stopping", type=int, default=20, help="patience in epochs on the validation loss")
     p.add_argument("--untied", action="store_true", help="separate decoder weights (default: tied, as the paper's unrolled start)")
+    p.add_argument("--validation-only", action="store_true",
+                   help="try a setting without the test set: print each seed's validation figures, write no result")
     p.add_argument("--logistic-minutes", type=float, default=5.0, help="budget of the logistic PCA baseline")
     args = p.parse_args()
     started = time.perf_counter()
@@ -67,7 +69,19 @@ def main():
         budget = _common.time_budget(budget_minutes, args.learning_rate, counting_from=start)
         model.fit(x_fit, validation_data=x_val, callbacks=[budget])
         seconds = time.perf_counter() - start
-        return model, seconds, float(model.reconstruction_error(x_test, "sse").mean())
+        return model, seconds, None if args.validation_only else float(model.reconstruction_error(x_test, "sse").mean())
+
+    pretrain = min(args.pretrain_epochs, 1) if args.quick else args.pretrain_epochs
+    settings = dict(hidden_layers=hidden, tied_weights=not args.untied, pretrain_epochs=pretrain,
+                    weight_decay=args.weight_decay, early_stopping=args.early_stopping)
+    if args.validation_only:  # a lever tried on the validation images only: the test set is not read
+        for seed in range(seeds):
+            model, seconds, _ = train(seed, minutes, **settings)
+            state = getattr(model, "early_stopping_", {})
+            print(f"seed {seed}: validation squared error / image {float(model.reconstruction_error(x_val, 'sse').mean()):.3f}, "
+                  f"validation BCE at best {state.get('best')}, best epoch {state.get('best_epoch')} of "
+                  f"{len(model.history_['loss'])}, {seconds / 60:.1f} min", flush=True)
+        return
 
     with _common.Timer() as t_pca:
         pca = PCA(30, random_state=0).fit(x_fit)
@@ -75,12 +89,9 @@ def main():
     _, logistic_s, logistic_error = train(0, min(minutes, args.logistic_minutes), hidden_layers=(),
                                           early_stopping=args.early_stopping)
 
-    pretrain = min(args.pretrain_epochs, 1) if args.quick else args.pretrain_epochs
     rows = []
     for seed in range(seeds):
-        model, seconds, error = train(seed, minutes, hidden_layers=hidden, tied_weights=not args.untied,
-                                      pretrain_epochs=pretrain, weight_decay=args.weight_decay,
-                                      early_stopping=args.early_stopping)
+        model, seconds, error = train(seed, minutes, **settings)
         state = getattr(model, "early_stopping_", {})
         rows.append({"seed": seed, "squared error / test image": error, "best epoch": state.get("best_epoch"),
                      "epochs run": len(model.history_["loss"]), "validation loss (BCE) at best": state.get("best"),
