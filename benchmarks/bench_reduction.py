@@ -46,7 +46,7 @@ def main():
     p.add_argument("--early-stopping", type=int, default=20, help="patience in epochs on the validation loss")
     p.add_argument("--untied", action="store_true", help="separate decoder weights (default: tied, as the paper's unrolled start)")
     p.add_argument("--validation-only", action="store_true",
-                   help="try a setting without the test set: print each seed's validation figures, write no result")
+                   help="try a setting without scoring the test set: print each seed's validation figures, write no result")
     p.add_argument("--logistic-minutes", type=float, default=5.0, help="budget of the logistic PCA baseline")
     args = p.parse_args()
     started = time.perf_counter()
@@ -74,7 +74,7 @@ def main():
     pretrain = min(args.pretrain_epochs, 1) if args.quick else args.pretrain_epochs
     settings = dict(hidden_layers=hidden, tied_weights=not args.untied, pretrain_epochs=pretrain,
                     weight_decay=args.weight_decay, early_stopping=args.early_stopping)
-    if args.validation_only:  # a lever tried on the validation images only: the test set is not read
+    if args.validation_only:  # a lever tried on the validation images only: the test set is not scored
         for seed in range(seeds):
             model, seconds, _ = train(seed, minutes, **settings)
             state = getattr(model, "early_stopping_", {})

@@ -142,3 +142,15 @@ def test_the_gpu_check_runs_here_in_its_quick_mode(tmp_path, mnist):
     assert record["steps"]["data_parallel"]["max_loss_difference_vs_one_device"] < 1e-4
     assert record["steps"]["command_line_devices_all"]["status"] == 0
     assert record["summary"]["dense_samples_per_s"] > 0 and record["summary"]["streamed_vs_in_memory"] > 0
+
+
+def test_reduction_tries_a_lever_on_validation_without_a_result(tmp_path, mnist):
+    """--validation-only prints held-out training figures and writes no result: no test score to peek at."""
+    if os.environ.get("KERAS_BACKEND", "jax") != "jax":
+        pytest.skip("benchmark scripts run on aekit's default backend: checked once, in the jax run")
+    args = [sys.executable, str(BENCHMARKS / "bench_reduction.py"), "--quick", "--validation-only", "--out", str(tmp_path)]
+    proc = subprocess.run(args, env={**os.environ, "MPLBACKEND": "Agg"}, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "seed 0: validation squared error / image" in proc.stdout
+    assert "test" not in proc.stdout
+    assert list(tmp_path.iterdir()) == []
