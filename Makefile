@@ -9,9 +9,11 @@ DATA ?= $(abspath ../shared/datasets)
 demo: $(VENV)/.installed
 	$(BIN)/aekit demo
 
+# One pytest worker per core (pytest-xdist), a test file per worker: a file's module fixtures train once.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test
-	AEKIT_DATA_DIR=$${AEKIT_DATA_DIR:-$(DATA)} KERAS_BACKEND=jax $(BIN)/python -m pytest -q
-	AEKIT_DATA_DIR=$${AEKIT_DATA_DIR:-$(DATA)} KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q
+	AEKIT_DATA_DIR=$${AEKIT_DATA_DIR:-$(DATA)} KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	AEKIT_DATA_DIR=$${AEKIT_DATA_DIR:-$(DATA)} KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The lesson's 5-epoch check of the four exercises on full MNIST (a few minutes, tensorflow as the lesson).
 conformance: $(VENV)/.installed-test

@@ -35,7 +35,7 @@ ESTIMATORS = [  # the dense families with their default loss and scaling: tables
     ConvAutoencoder((2,), **SMALL),
     ConvDenoisingAutoencoder((2,), **SMALL),
     ConvVariationalAutoencoder((2,), 2, **SMALL),
-    StackedAutoencoder((8,), pretrain_epochs=1, head_epochs=5, epochs=15, batch_size=16),
+    StackedAutoencoder((8,), pretrain_epochs=1, head_epochs=2, epochs=5, batch_size=32, finetune_learning_rate=1e-2),
     AnomalyDetector(DenseAutoencoder((4,), 2, **SMALL)),
     AutoencoderReducer(n_components=2, hidden_layers=(4,), epochs=2),
 ]
