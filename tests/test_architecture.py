@@ -88,7 +88,8 @@ def test_every_module_imports_alone_in_a_fresh_interpreter():
 
     def import_alone(name):  # one fresh interpreter per module; as many at once as there are cores
         result = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, timeout=120)
-        return None if result.returncode == 0 else f"{name}: {result.stderr.strip().splitlines()[-1]}"
+        last_line = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
+        return None if result.returncode == 0 else f"{name}: {last_line}"
 
     names = [name for name in module_names() if not name.endswith("__main__")]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
