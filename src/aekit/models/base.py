@@ -36,7 +36,7 @@ TRAINING_PARAMS = (
     Param("seed", 0, Integer(0, 2**32 - 1), "seed of the initial weights, the shuffling and the noise", group="training"),
     Param("weight_decay", 0.0, Real(0),
           "Adam's decoupled weight decay (AdamW: every step shrinks the weights by learning_rate x weight_decay), a "
-          "regulariser against overfitting; 0.01-0.1 acts, values under 1e-3 barely do (0: none)", group="training"),
+          "regulariser against overfitting; 0.01-0.2 acts, values under 1e-3 barely do (0: none)", group="training"),
     Param("validation_split", 0.0, Real(0, 1, max_open=True),
           "fraction of the training samples held out (seeded) to measure val_loss on, when no validation data is given",
           group="training"),
