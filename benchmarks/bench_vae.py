@@ -4,6 +4,12 @@
     python benchmarks/bench_vae.py                # 3 seeds, 60 minutes of training each, IS on all 10,000 test images
     python benchmarks/bench_vae.py --minutes 20   # a shorter budget
     python benchmarks/bench_vae.py --quick        # tiny data, seconds
+    python benchmarks/bench_vae.py --first-seed 1 --seeds 2 --merge   # two more seeds beside an earlier run's
+
+Each seed takes about 65 minutes alone (60 of training, then importance sampling), so the seeds of one
+result may come from several runs: ``--merge`` keeps the rows of the result file already in the results
+folder, provided they were made with the same settings (architecture, budget, learning rate, k, test
+images), and fails otherwise; the notes say which run each seed came from.
 
 A ``VariationalAutoencoder`` (784-[512, 256]-32 by default, Bernoulli decoder, loss = negative
 ELBO per image) is trained on the 60,000 training images, binarized afresh every epoch
@@ -22,7 +28,9 @@ binarized once, and only reported); the test set is scored once per seed; mean +
 of training, beyond the spread.
 """
 
+import json
 import os
+import shlex
 import sys
 import time
 
@@ -76,7 +84,7 @@ def importance_sampled_nll(vae, x, k, rng, chunk=1000):
     return np.asarray(out)
 
 
-def main():
+def build_parser():
     p = _common.parser(__doc__)
     p.add_argument("--minutes", type=float, default=TARGET_MINUTES,
                    help="training budget in wall-clock minutes, with a cosine learning-rate decay over it (0: train --epochs)")
@@ -87,7 +95,41 @@ def main():
     p.add_argument("--k", type=int, default=5000)
     p.add_argument("--n-is", type=int, default=10000)
     p.add_argument("--seeds", type=int, default=3, help="seeds, each a full run (the protocol asks for at least 3)")
-    args = p.parse_args()
+    p.add_argument("--first-seed", type=int, default=0, help="the first seed this run trains (seeds first .. first + seeds - 1)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the seeds of the result already in the results folder (same settings only) beside this run's")
+    return p
+
+
+#: the options that must agree for two runs' seeds to be reported as one result
+SETTINGS = ("quick", "minutes", "epochs", "learning_rate", "hidden", "latent", "k", "n_is")
+
+
+def earlier_runs(args, new_seeds):
+    """The rows of the earlier result file that ``--merge`` keeps, and a note saying where they came from.
+
+    The earlier run's settings are read back by parsing its recorded command with this script's own
+    parser, so a result made with other settings is refused instead of being averaged in.
+    """
+    path = _common.out_dir(args) / "vae.json"
+    try:
+        record = json.loads(path.read_text())
+        earlier = build_parser().parse_args(shlex.split(record["command"])[2:])
+        rows = record["tables"][""]["rows"]
+    except (OSError, ValueError, KeyError, SystemExit) as exc:
+        sys.exit(f"--merge: cannot read an earlier result from {path} ({exc}); run without --merge")
+    differ = [name for name in SETTINGS if getattr(earlier, name) != getattr(args, name)]
+    if differ:
+        sys.exit(f"--merge: {path} was made with other settings ({', '.join(differ)}): "
+                 f"`{record['command']}`; run with the same options or without --merge")
+    kept = [row for row in rows if row["seed"] not in new_seeds]
+    note = (f"Seed(s) {', '.join(str(r['seed']) for r in kept)} from the earlier run `{record['command']}` "
+            f"of {record['date']}" if kept else "")
+    return kept, note
+
+
+def main():
+    args = build_parser().parse_args()
     started = time.perf_counter()
     import numpy as np
 
@@ -105,8 +147,9 @@ def main():
     _, _, x_val, _ = _common.carve(x_train)
     x_val_bin = (np.random.default_rng(321).random(x_val.shape) < x_val).astype(np.float32)
     arch = "784-" + "-".join(map(str, hidden)) + f"-{latent}"
-    runs = []
-    for seed in range(1 if args.quick else args.seeds):
+    seeds = range(args.first_seed, args.first_seed + (1 if args.quick else args.seeds))
+    runs, merged_note = earlier_runs(args, set(seeds)) if args.merge else ([], "")
+    for seed in seeds:
         rng = np.random.default_rng(seed)
         vae = VariationalAutoencoder(hidden_layers=hidden, latent_dim=latent, epochs=1, batch_size=128,
                                      learning_rate=args.learning_rate, seed=seed)
@@ -128,6 +171,7 @@ def main():
                      "epochs": len(history["loss"]), "training minutes": t_train.seconds / 60, "IS s": t_is.seconds,
                      "validation -ELBO, last epoch": history["val_loss"][-1]})
         print(f"seed {seed}: NLL {nll.mean():.2f}, -ELBO {elbo.mean():.2f}, {len(history['loss'])} epochs", flush=True)
+    runs.sort(key=lambda row: row["seed"])
     nll_mean, nll_sd = _common.mean_sd([r[f"-log p(x), IS k = {k}"] for r in runs])
     status = _common.verdict(nll_mean, nll_sd, TARGET_NLL, higher_is_better=False)
     if len(runs) == 1 and status == "met":
@@ -137,7 +181,7 @@ def main():
         + (f" with a cosine decay over {minutes:g} min" if minutes else "") + " per seed.",
         f"NLL {nll_mean:.2f} +- {nll_sd:.2f} nats on {n_is:,} test images over {len(runs)} seed(s); target < {TARGET_NLL} "
         f"(IWAE): {status}.",
-    ]
+    ] + ([merged_note + "; the others from this run."] if merged_note else [])
     spent = (f"{len(runs)} seed(s), {max(r['training minutes'] for r in runs):.1f} min of training a seed, "
              f"IS with k = {k} on {n_is} test images")
     full = minutes >= TARGET_MINUTES and n_is == 10000 and len(runs) >= 3 and k >= 5000
