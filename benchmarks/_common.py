@@ -146,7 +146,9 @@ def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str],
         "notes": list(notes),
         **(extra or {}),
     }
-    (folder / f"{name}.json").write_text(json.dumps(record, indent=2, default=_jsonable))
+    from aekit import files  # atomic: an interrupted write leaves the earlier result whole (--merge reads it)
+
+    files.write_text(folder / f"{name}.json", json.dumps(record, indent=2, default=_jsonable), force=True)
     md = [f"### {title}", "",
           f"`{record['command']}` — {now}, budget: **{record['budget']}**, "
           f"{info['cpu']} ({info['cores']} cores), keras {info.get('keras', '?')}"
@@ -158,7 +160,7 @@ def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str],
         md += [markdown_table(cols, rows), ""]
     md += [f"- {note}" for note in notes]
     path = folder / f"{name}.md"
-    path.write_text("\n".join(md).rstrip() + "\n")
+    files.write_text(path, "\n".join(md).rstrip() + "\n", force=True)
     print(path.read_text())
     return path
 

@@ -115,16 +115,15 @@ def earlier_runs(args, new_seeds):
     try:
         record = json.loads(path.read_text())
         earlier = build_parser().parse_args(shlex.split(record["command"])[2:])
-        rows = record["tables"][""]["rows"]
-    except (OSError, ValueError, KeyError, SystemExit) as exc:
-        sys.exit(f"--merge: cannot read an earlier result from {path} ({exc}); run without --merge")
+        kept = [row for row in record["tables"][""]["rows"] if row["seed"] not in new_seeds]
+    except (OSError, ValueError, KeyError, TypeError, SystemExit) as exc:
+        sys.exit(f"--merge: cannot read an earlier result from {path} ({exc!r}); run without --merge")
     differ = [name for name in SETTINGS if getattr(earlier, name) != getattr(args, name)]
     if differ:
         sys.exit(f"--merge: {path} was made with other settings ({', '.join(differ)}): "
                  f"`{record['command']}`; run with the same options or without --merge")
-    kept = [row for row in rows if row["seed"] not in new_seeds]
     note = (f"Seed(s) {', '.join(str(r['seed']) for r in kept)} from the earlier run `{record['command']}` "
-            f"of {record['date']}" if kept else "")
+            f"of {record.get('date', 'an unknown date')}" if kept else "")
     return kept, note
 
 
