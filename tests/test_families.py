@@ -450,6 +450,27 @@ def test_fast_recipe_fills_the_defaults_left_alone_and_decays_the_learning_rate(
     assert (params["recipe"], params["epochs"], params["batch_size"], params["learning_rate"]) == ("fast", 2, 64, 4e-3)
 
 
+def test_cosine_schedule_decays_the_learning_rate_to_a_hundredth_over_the_planned_epochs(data, tmp_path):
+    """learning_rate_schedule="cosine": the step size starts at learning_rate and ends at a hundredth of it."""
+    from aekit import cli
+
+    x = data[0]
+    make = lambda epochs: DenseAutoencoder((16,), 4, epochs=epochs, batch_size=64, learning_rate=1e-2,
+                                           learning_rate_schedule="cosine")
+    assert make(4).training_plan()["schedule"] == "cosine"
+    assert float(make(4).fit(x).model_.optimizer.learning_rate) == pytest.approx(1e-4, rel=1e-3)
+    assert float(make(0).fit(x).model_.optimizer.learning_rate) == pytest.approx(1e-2)  # starts at learning_rate
+    assert DenseAutoencoder(recipe="fast", learning_rate_schedule="cosine").training_plan()["schedule"] == "warmup_cosine"
+
+    run = tmp_path / "run"
+    assert cli.main(["train", "dense", "--learning-rate-schedule", "cosine", "--epochs", "2", "--hidden", "8",
+                     "--latent", "2", "--out", str(run), "-q"]) == 0
+    import json
+
+    assert json.loads((run / "settings.json").read_text())["params"]["learning_rate_schedule"] == "cosine"
+    assert cli.main(["train", "dense", "--learning-rate-schedule", "linear", "--out", str(tmp_path / "bad"), "-q"]) == 2
+
+
 def test_weight_decay_shrinks_the_weights_and_keeps_the_reconstructions_useful(data):
     """weight_decay is AdamW's decoupled decay: the weights end smaller than without it, from the same seed."""
     x = data[0]

@@ -131,6 +131,31 @@ def test_python_api_resume_restores_random_state(digits, tmp_path):
     np.testing.assert_allclose(resumed.reconstruct(x[:20]), full.reconstruct(x[:20]), rtol=1e-4, atol=1e-5)
 
 
+def test_a_resumed_cosine_schedule_goes_on_along_the_same_curve(digits, tmp_path):
+    """learning_rate_schedule="cosine" counts optimizer steps, which the checkpoint keeps: a run resumed
+    after two of four epochs trains with the same step sizes and ends where an unbroken one does."""
+    import shutil
+
+    import keras
+
+    from aekit.models import DenseAutoencoder
+
+    x = digits.x_train[:300]
+    checkpoint, after_two = tmp_path / "run.keras", tmp_path / "after_two.keras"
+
+    def keep_second_checkpoint(epoch, logs):
+        if epoch == 1:
+            shutil.copy(checkpoint, after_two)
+
+    make = lambda: DenseAutoencoder((16,), 4, batch_size=64, epochs=4, learning_rate=1e-2, learning_rate_schedule="cosine")
+    full = make().fit(x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep_second_checkpoint)])
+    resumed = aekit.load(after_two)
+    assert 1e-4 < float(resumed.model_.optimizer.learning_rate) < 1e-2  # half-way down the curve
+    resumed.fit(x, resume=True)
+    assert resumed.history_["loss"] == pytest.approx(full.history_["loss"], rel=1e-5)
+    assert float(resumed.model_.optimizer.learning_rate) == pytest.approx(1e-4, rel=1e-3)
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     import keras
 
