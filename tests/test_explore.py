@@ -277,18 +277,33 @@ def test_stop_frees_the_port(vae):
         socket.create_connection(("127.0.0.1", explorer.port), timeout=2)
 
 
-def test_blocking_explore_prints_its_address_and_stops_on_ctrl_c(vae, capsys):
+def test_blocking_explore_prints_its_address_and_stops_on_ctrl_c(vae, capsys, monkeypatch):
     with socket.socket() as probe:  # a port that is free now
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
 
+    # Ctrl-C is pressed once the main thread waits in Explorer.wait and the page answers: a press any
+    # earlier (the socket listens before wait begins) would reach pytest itself and end the worker.
+    waiting = threading.Event()
+    original_wait = Explorer.wait
+
+    def wait_and_signal(self):
+        waiting.set()
+        return original_wait(self)
+
+    monkeypatch.setattr(Explorer, "wait", wait_and_signal)
+
     def press_ctrl_c_once_serving():
-        for _ in range(600):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        if not waiting.wait(timeout=60):
+            return
+        try:  # the page answering shows the server thread serves; the test's assertions judge the rest
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/")
+            connection.getresponse().read()
+            connection.close()
+        except OSError:
+            pass
+        time.sleep(0.3)  # longer than one of wait's 0.2 s naps: the main thread sleeps inside its try
         _thread.interrupt_main()
 
     threading.Thread(target=press_ctrl_c_once_serving, daemon=True).start()
