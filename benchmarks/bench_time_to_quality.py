@@ -8,13 +8,18 @@ The lesson trains exercise 0's model with Adam 1e-3, batch 256, for 50 epochs an
 0.0842 on the 10,000 test images. The question: how soon does aekit reach that, from
 ``aekit.DenseAutoencoder((128, 64), 32, recipe="fast").fit(x_train)``, compilation included?
 
-Protocol (benchmarks/PROTOCOL.md): the recipe was chosen on a validation split carved from the
-training images (the first 50,000 train, the last 10,000 validate); the "selection" table reruns
-those candidates and the lesson's recipe on that split and picks the fastest candidate that matches
-the lesson there (``choose``). The chosen recipe then trains on all 60,000 training images and the test set is scored once, at the end,
-for each of 3 seeds: mean +- standard deviation of the wall time and of the test BCE.
+Protocol (benchmarks/PROTOCOL.md): the recipe is chosen on a validation split carved from the
+training images (the first 50,000 train, the last 10,000 validate). The "selection" table trains the
+lesson's recipe and each candidate with 3 seeds on that split and picks the fastest candidate whose
+*worst* seed matches the lesson's mean there (``choose``): at a high learning rate some seeds leave
+more ReLU code units dead, and a pick that only one lucky seed supports does not hold on the test.
+The chosen recipe then trains on all 60,000 training images and the test set is scored once, at the
+end, for each of 3 seeds: mean +- standard deviation of the wall time and of the test BCE. Those runs
+use ``recipe="fast"`` with nothing else set; a pick other than aekit's own recipe is put in its place
+(``aekit.models.base.FAST_RECIPE``) for them, and the notes say so.
 """
 
+import contextlib
 import os
 import statistics
 import sys
@@ -25,16 +30,32 @@ import _common  # noqa: E402
 
 TARGET_LOSS = 0.0842
 TARGET_SECONDS = 15.0
-# (label, batch, peak learning rate, epochs): warm-up over the first epoch, cosine decay to zero after
+# (label, recipe): warm-up over the first epoch, cosine decay to zero after; beta_2 is Adam's
+PRODUCT_RECIPE = "batch 256, peak 5e-3, 11 epochs, beta_2 0.99 (aekit's recipe='fast')"
 CANDIDATES = [
-    ("batch 256, peak 5e-3, 10 epochs", 256, 5e-3, 10),
-    ("batch 128, peak 8e-3, 10 epochs", 128, 8e-3, 10),
-    ("batch 96, peak 4e-3, 14 epochs", 96, 4e-3, 14),
-    ("batch 64, peak 3e-3, 12 epochs", 64, 3e-3, 12),
-    ("batch 64, peak 4e-3, 12 epochs (aekit's recipe='fast')", 64, 4e-3, 12),
-    ("batch 64, peak 4e-3, 14 epochs", 64, 4e-3, 14),
-    ("batch 48, peak 3e-3, 10 epochs", 48, 3e-3, 10),
+    ("batch 256, peak 5e-3, 10 epochs (Adam's default beta_2 0.999)", dict(batch_size=256, learning_rate=5e-3, epochs=10, beta_2=0.999)),
+    ("batch 64, peak 4e-3, 12 epochs (aekit's earlier recipe='fast')", dict(batch_size=64, learning_rate=4e-3, epochs=12, beta_2=0.999)),
+    ("batch 256, peak 5e-3, 10 epochs, beta_2 0.99", dict(batch_size=256, learning_rate=5e-3, epochs=10, beta_2=0.99)),
+    (PRODUCT_RECIPE, dict(batch_size=256, learning_rate=5e-3, epochs=11, beta_2=0.99)),
+    ("batch 256, peak 5e-3, 12 epochs, beta_2 0.99", dict(batch_size=256, learning_rate=5e-3, epochs=12, beta_2=0.99)),
+    ("batch 256, peak 7e-3, 10 epochs, beta_2 0.99", dict(batch_size=256, learning_rate=7e-3, epochs=10, beta_2=0.99)),
+    ("batch 256, peak 5e-3, 10 epochs, beta_2 0.95", dict(batch_size=256, learning_rate=5e-3, epochs=10, beta_2=0.95)),
 ]
+LESSON = ("lesson: batch 256, Adam 1e-3 constant, 50 epochs", dict(recipe="standard", batch_size=256, learning_rate=1e-3, epochs=50))
+
+
+@contextlib.contextmanager
+def fast_recipe(recipe):
+    """``recipe="fast"`` made to mean ``recipe`` (batch, peak rate, epochs, beta_2) while the block runs."""
+    from aekit.models import base
+
+    saved = dict(base.FAST_RECIPE)
+    base.FAST_RECIPE.update(recipe)
+    try:
+        yield
+    finally:
+        base.FAST_RECIPE.clear()
+        base.FAST_RECIPE.update(saved)
 
 
 def fit(x_train, x_val, seed, **params):
@@ -52,12 +73,19 @@ def fit(x_train, x_val, seed, **params):
 
 
 def choose(rows, candidates):
-    """The selection's pick: its label and fit settings (the lesson's row is the bar, never a pick)."""
-    bar, tried = rows[0]["validation BCE"], rows[1:]
-    matching = [r for r in tried if r["validation BCE"] <= bar]
-    best = min(matching, key=lambda r: r["wall s"]) if matching else min(tried, key=lambda r: r["validation BCE"])
-    _, batch, lr, epochs = candidates[best["recipe"]]
-    return best["recipe"], {"batch_size": batch, "learning_rate": lr, "epochs": epochs}
+    """The selection's pick: the fastest candidate whose worst seed's validation BCE is at most the lesson's
+    mean, else the candidate of least worst-seed BCE (the lesson's row is the bar, never a pick)."""
+    bar, tried = rows[0]["validation BCE (mean)"], rows[1:]
+    matching = [r for r in tried if r["validation BCE (worst)"] <= bar]
+    best = min(matching, key=lambda r: r["wall s (mean)"]) if matching else min(tried, key=lambda r: r["validation BCE (worst)"])
+    return best["recipe"], candidates[best["recipe"]]
+
+
+def seeds_row(label, results):
+    """One selection row: the mean and worst validation BCE over the seeds, and the mean wall time."""
+    losses = [bce for _, bce in results]
+    return {"recipe": label, "validation BCE (mean)": statistics.mean(losses), "validation BCE (worst)": max(losses),
+            "seeds": ", ".join(f"{bce:.4f}" for bce in losses), "wall s (mean)": statistics.mean(s for s, _ in results)}
 
 
 def main():
@@ -72,26 +100,33 @@ def main():
     quick = {"epochs": 1} if args.quick else {}
     tables, notes = {}, []
 
+    selection_seeds = 1 if args.quick else args.seeds
     if not args.no_selection:
         rows = []
-        candidates = CANDIDATES[-3:-2] if args.quick else CANDIDATES
-        for label, batch, lr, epochs in [("lesson: batch 256, Adam 1e-3 constant, 50 epochs", 256, 1e-3, 50), *candidates]:
-            recipe = "standard" if label.startswith("lesson") else "fast"
-            seconds, bce = fit(x_fit, x_val, 0, recipe=recipe, batch_size=batch, learning_rate=lr,
-                               epochs=quick.get("epochs", epochs))
-            rows.append({"recipe": label, "validation BCE": bce, "wall s": seconds})
-            print(f"selection: {label}: val {bce:.4f} in {seconds:.1f} s", flush=True)
-        tables["Selection on the validation split (train 50,000 / validate 10,000; test set untouched)"] = (
-            ["recipe", "validation BCE", "wall s"], rows)
-        label, chosen = choose(rows, dict(zip([c[0] for c in candidates], candidates)))
-        notes.append("The rule: the fastest candidate whose validation BCE matches the lesson's 50-epoch recipe on the "
-                     f"validation split (first row), else the candidate of least BCE. Chosen: {label}.")
+        candidates = [c for c in CANDIDATES if c[0] == PRODUCT_RECIPE] if args.quick else CANDIDATES
+        for label, recipe in [LESSON, *candidates]:
+            results = []
+            for seed in range(selection_seeds):
+                if label == LESSON[0]:
+                    results.append(fit(x_fit, x_val, seed, **{**recipe, **quick}))
+                else:
+                    with fast_recipe(recipe):
+                        results.append(fit(x_fit, x_val, seed, recipe="fast", **quick))
+                print(f"selection: {label}: seed {seed}: val {results[-1][1]:.4f} in {results[-1][0]:.1f} s", flush=True)
+            rows.append(seeds_row(label, results))
+        tables[f"Selection on the validation split (train 50,000 / validate 10,000; test set untouched), {selection_seeds} seed(s) each"] = (
+            ["recipe", "validation BCE (mean)", "validation BCE (worst)", "seeds", "wall s (mean)"], rows)
+        label, chosen = choose(rows, dict(candidates))
+        notes.append("The rule: the fastest candidate whose worst seed's validation BCE matches the lesson's 50-epoch recipe's "
+                     f"mean on the validation split (first row), else the candidate of least worst-seed BCE. Chosen: {label}"
+                     + ("." if label == PRODUCT_RECIPE else "; it is not aekit's recipe='fast', which was put in its place for the test runs."))
     else:
-        label, chosen = "aekit's recipe='fast' (no selection run)", {}
+        label, chosen = PRODUCT_RECIPE + " (no selection run)", {}
 
     rows = []
     for seed in range(1 if args.quick else args.seeds):
-        seconds, bce = fit(x_train, x_test, seed, recipe="fast", **{**chosen, **quick})
+        with fast_recipe(chosen):
+            seconds, bce = fit(x_train, x_test, seed, recipe="fast", **quick)
         rows.append({"seed": seed, "wall s": seconds, "test BCE": bce})
         print(f"test: seed {seed}: {bce:.4f} in {seconds:.1f} s", flush=True)
     times, losses = [r["wall s"] for r in rows], [r["test BCE"] for r in rows]
