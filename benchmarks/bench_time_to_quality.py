@@ -10,13 +10,18 @@ The lesson trains exercise 0's model with Adam 1e-3, batch 256, for 50 epochs an
 
 Protocol (benchmarks/PROTOCOL.md): the recipe is chosen on a validation split carved from the
 training images (the first 50,000 train, the last 10,000 validate). The "selection" table trains the
-lesson's recipe and each candidate with 3 seeds on that split and picks the fastest candidate whose
-*worst* seed matches the lesson's mean there (``choose``): at a high learning rate some seeds leave
-more ReLU code units dead, and a pick that only one lucky seed supports does not hold on the test.
+lesson's recipe and each candidate with 3 seeds on that split and picks, among the candidates whose
+mean time (scaled from 50,000 to 60,000 images) is within the 15 s target, the one whose *worst*
+seed has the least validation BCE (``choose``): at a high learning rate some seeds leave more ReLU
+code units dead, and a pick that one lucky seed supports does not hold on the test.
 The chosen recipe then trains on all 60,000 training images and the test set is scored once, at the
 end, for each of 3 seeds: mean +- standard deviation of the wall time and of the test BCE. Those runs
 use ``recipe="fast"`` with nothing else set; a pick other than aekit's own recipe is put in its place
 (``aekit.models.base.FAST_RECIPE``) for them, and the notes say so.
+
+A candidate's batch size, peak rate, epochs and Adam beta_2 all go through ``FAST_RECIPE``: passed as
+arguments, a value equal to the estimator's default (batch 256) would be taken for "left alone" and
+replaced by the recipe's (the run of 2026-11-28 labelled a batch-64 run "batch 256" that way).
 """
 
 import contextlib
@@ -31,15 +36,14 @@ import _common  # noqa: E402
 TARGET_LOSS = 0.0842
 TARGET_SECONDS = 15.0
 # (label, recipe): warm-up over the first epoch, cosine decay to zero after; beta_2 is Adam's
-PRODUCT_RECIPE = "batch 256, peak 5e-3, 11 epochs, beta_2 0.99 (aekit's recipe='fast')"
+PRODUCT_RECIPE = "batch 128, peak 6e-3, 14 epochs, beta_2 0.99 (aekit's recipe='fast')"
 CANDIDATES = [
-    ("batch 256, peak 5e-3, 10 epochs (Adam's default beta_2 0.999)", dict(batch_size=256, learning_rate=5e-3, epochs=10, beta_2=0.999)),
-    ("batch 64, peak 4e-3, 12 epochs (aekit's earlier recipe='fast')", dict(batch_size=64, learning_rate=4e-3, epochs=12, beta_2=0.999)),
-    ("batch 256, peak 5e-3, 10 epochs, beta_2 0.99", dict(batch_size=256, learning_rate=5e-3, epochs=10, beta_2=0.99)),
-    (PRODUCT_RECIPE, dict(batch_size=256, learning_rate=5e-3, epochs=11, beta_2=0.99)),
-    ("batch 256, peak 5e-3, 12 epochs, beta_2 0.99", dict(batch_size=256, learning_rate=5e-3, epochs=12, beta_2=0.99)),
-    ("batch 256, peak 7e-3, 10 epochs, beta_2 0.99", dict(batch_size=256, learning_rate=7e-3, epochs=10, beta_2=0.99)),
-    ("batch 256, peak 5e-3, 10 epochs, beta_2 0.95", dict(batch_size=256, learning_rate=5e-3, epochs=10, beta_2=0.95)),
+    ("batch 64, peak 4e-3, 12 epochs, beta_2 0.999 (aekit's earlier recipe='fast')", dict(batch_size=64, learning_rate=4e-3, epochs=12, beta_2=0.999)),
+    ("batch 64, peak 5e-3, 10 epochs, beta_2 0.999 (the previous run's pick)", dict(batch_size=64, learning_rate=5e-3, epochs=10, beta_2=0.999)),
+    ("batch 64, peak 5e-3, 10 epochs, beta_2 0.99", dict(batch_size=64, learning_rate=5e-3, epochs=10, beta_2=0.99)),
+    ("batch 128, peak 6e-3, 14 epochs, beta_2 0.999", dict(batch_size=128, learning_rate=6e-3, epochs=14, beta_2=0.999)),
+    (PRODUCT_RECIPE, dict(batch_size=128, learning_rate=6e-3, epochs=14, beta_2=0.99)),
+    ("batch 256, peak 8e-3, 20 epochs, beta_2 0.99", dict(batch_size=256, learning_rate=8e-3, epochs=20, beta_2=0.99)),
 ]
 LESSON = ("lesson: batch 256, Adam 1e-3 constant, 50 epochs", dict(recipe="standard", batch_size=256, learning_rate=1e-3, epochs=50))
 
@@ -72,12 +76,13 @@ def fit(x_train, x_val, seed, **params):
     return seconds, bce
 
 
-def choose(rows, candidates):
-    """The selection's pick: the fastest candidate whose worst seed's validation BCE is at most the lesson's
-    mean, else the candidate of least worst-seed BCE (the lesson's row is the bar, never a pick)."""
-    bar, tried = rows[0]["validation BCE (mean)"], rows[1:]
-    matching = [r for r in tried if r["validation BCE (worst)"] <= bar]
-    best = min(matching, key=lambda r: r["wall s (mean)"]) if matching else min(tried, key=lambda r: r["validation BCE (worst)"])
+def choose(rows, candidates, seconds_scale=1.0):
+    """The selection's pick: among the candidates whose mean wall time times ``seconds_scale`` (the test's
+    training set over the validation split's) is within the target, the one of least worst-seed validation
+    BCE; if none is that fast, the fastest. The lesson's row (first) is a reference, never a pick."""
+    tried = rows[1:]
+    in_time = [r for r in tried if r["wall s (mean)"] * seconds_scale <= TARGET_SECONDS]
+    best = min(in_time, key=lambda r: r["validation BCE (worst)"]) if in_time else min(tried, key=lambda r: r["wall s (mean)"])
     return best["recipe"], candidates[best["recipe"]]
 
 
@@ -116,9 +121,9 @@ def main():
             rows.append(seeds_row(label, results))
         tables[f"Selection on the validation split (train 50,000 / validate 10,000; test set untouched), {selection_seeds} seed(s) each"] = (
             ["recipe", "validation BCE (mean)", "validation BCE (worst)", "seeds", "wall s (mean)"], rows)
-        label, chosen = choose(rows, dict(candidates))
-        notes.append("The rule: the fastest candidate whose worst seed's validation BCE matches the lesson's 50-epoch recipe's "
-                     f"mean on the validation split (first row), else the candidate of least worst-seed BCE. Chosen: {label}"
+        label, chosen = choose(rows, dict(candidates), seconds_scale=len(x_train) / len(x_fit))
+        notes.append(f"The rule: among the candidates whose mean time, scaled by {len(x_train) / len(x_fit):.2f} to the full training set, "
+                     f"is within {TARGET_SECONDS:.0f} s, the one whose worst seed has the least validation BCE. Chosen: {label}"
                      + ("." if label == PRODUCT_RECIPE else "; it is not aekit's recipe='fast', which was put in its place for the test runs."))
     else:
         label, chosen = PRODUCT_RECIPE + " (no selection run)", {}

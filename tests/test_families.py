@@ -439,7 +439,7 @@ def test_fast_recipe_fills_the_defaults_left_alone_and_decays_the_learning_rate(
 
     x = data[0]
     fast = DenseAutoencoder((16,), 4, recipe="fast", epochs=3).fit(x)
-    assert fast.training_plan() == {"epochs": 3, "batch_size": 256, "learning_rate": 5e-3, "schedule": "warmup_cosine"}
+    assert fast.training_plan() == {"epochs": 3, "batch_size": 128, "learning_rate": 6e-3, "schedule": "warmup_cosine"}
     assert len(fast.history_["loss"]) == 3 and float(fast.model_.optimizer.learning_rate) < 1e-6  # decayed to zero
     assert fast.model_.optimizer.beta_2 == 0.99 and DenseAutoencoder(epochs=1).fit(x).model_.optimizer.beta_2 == 0.999
     reloaded = tmp_path / "fast.keras"
@@ -451,7 +451,7 @@ def test_fast_recipe_fills_the_defaults_left_alone_and_decays_the_learning_rate(
     import json
 
     params = json.loads((tmp_path / "run" / "settings.json").read_text())["params"]
-    assert (params["recipe"], params["epochs"], params["batch_size"], params["learning_rate"]) == ("fast", 2, 256, 5e-3)
+    assert (params["recipe"], params["epochs"], params["batch_size"], params["learning_rate"]) == ("fast", 2, 128, 6e-3)
 
 
 def test_cosine_schedule_decays_the_learning_rate_to_a_hundredth_over_the_planned_epochs(data, tmp_path):
