@@ -5,6 +5,7 @@ means (scikit-image), PCA reconstruction, PCA-Wiener shrinkage and a linear leas
     python benchmarks/bench_denoising.py            # selection, then 3 seeds at sigma 0.5 (~1 h)
     python benchmarks/bench_denoising.py --quick    # tiny data, seconds
     python benchmarks/bench_denoising.py --sigmas 0.5 --epochs 20   # the target's noise level only, shorter
+    python benchmarks/bench_denoising.py --probe "batch 64" --selection-epochs 30   # a variant, validation only
 
 Protocol (benchmarks/PROTOCOL.md): the denoiser (its loss and hidden activation; earlier runs also
 compared dense widths and a convolutional denoiser, ``LEFT_OUT``) is chosen at sigma 0.5 on a validation split carved from the training images (table 1); the chosen one trains on all training images and
@@ -97,17 +98,23 @@ CANDIDATES = [  # (name, settings); "conv" settings make a ConvDenoisingAutoenco
 LEFT_OUT = ("Left out of this selection, having lost the 2026-12-06 one on the same validation split, seed and epochs: "
             "dense 784-1024-512-256 (18.449 dB) and convolutional filters 32-32 (18.699 dB; 48 s an epoch here), "
             "against 18.833 dB for the squared-error dense 784-2048-1024-512.")
+#: one change each to the latest pick (SiLU, cross-entropy), tried on the validation split with ``--probe NAME``
+#: (figures and dates in benchmarks/notes.md); none is a candidate: none beat the pick at 30 epochs
+PROBES = {"as chosen": {}, "batch 64": {"batch_size": 64}, "batch 128": {"batch_size": 128},
+          "batch 512": {"batch_size": 512}, "weight decay 0.1": {"weight_decay": 0.1},
+          "weight decay 0.3": {"weight_decay": 0.3}}
 QUICK_CANDIDATES = [("dense 784-32-16", {"hidden_layers": (32,), "latent_dim": 16}),
                     ("convolutional, filters 4", {"conv": True, "filters": (4,)})]
 
 
 def make_denoiser(settings, sigma, epochs, seed):
-    """A dense or convolutional denoising autoencoder trained on Gaussian noise of ``sigma``, batch 256."""
+    """A dense or convolutional denoising autoencoder trained on Gaussian noise of ``sigma`` (batch 256 unless
+    the settings name one)."""
     from aekit.models import ConvDenoisingAutoencoder, DenoisingAutoencoder
 
-    settings = dict(settings)
+    settings = {"batch_size": 256, **settings}
     family = ConvDenoisingAutoencoder if settings.pop("conv", False) else DenoisingAutoencoder
-    return family(**settings, noise="gaussian", noise_level=sigma, epochs=epochs, batch_size=256, seed=seed)
+    return family(**settings, noise="gaussian", noise_level=sigma, epochs=epochs, seed=seed)
 
 
 def _shaped(dae, x):
@@ -137,7 +144,11 @@ def main():
     p.add_argument("--epochs", type=int, default=30, help="training epochs per sigma (cosine decay over them)")
     p.add_argument("--n-test", type=int, default=10000, help="test images scored (the first N)")
     p.add_argument("--seeds", type=int, default=3, help="seeds at sigma 0.5")
-    p.add_argument("--selection-epochs", type=int, default=10)
+    p.add_argument("--selection-epochs", type=int, default=10,
+                   help="training epochs of each candidate (and probe) on the validation split")
+    p.add_argument("--probe", nargs="+", choices=sorted(PROBES), metavar="NAME",
+                   help="only train these variants of the latest pick on the validation split and print their PSNR "
+                        f"(writes no result; one of: {', '.join(PROBES)})")
     p.add_argument("--sigmas", type=float, nargs="+", default=list(SIGMAS), choices=SIGMAS,
                    help="noise levels of the test (0.5, the target's, is always one)")
     args = p.parse_args()
@@ -161,6 +172,14 @@ def main():
     x_fit, _, x_val, _ = _common.carve(x_train)
     val_noisy = corrupt(x_val, "gaussian", 0.5, seed=3)
     sel_epochs = 1 if args.quick else args.selection_epochs
+    if args.probe:
+        base = dict(CANDIDATES)["dense 784-2048-1024-512, SiLU"]
+        for name in args.probe:
+            dae = make_denoiser({**base, **PROBES[name]}, 0.5, sel_epochs, seed=0)
+            fit_denoiser(dae, x_fit, sel_epochs)
+            print(f"probe {name}, {sel_epochs} epochs: validation PSNR "
+                  f"{float(psnr(x_val, denoise(dae, val_noisy)).mean()):.3f} dB", flush=True)
+        return
     selection = []
     for name, settings in candidates:
         dae = make_denoiser(settings, 0.5, sel_epochs, seed=0)

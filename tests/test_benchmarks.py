@@ -154,3 +154,18 @@ def test_reduction_tries_a_lever_on_validation_without_a_result(tmp_path, mnist)
     assert "seed 0: validation squared error / image" in proc.stdout
     assert "test" not in proc.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_denoising_probes_a_variant_on_validation_without_a_result(tmp_path, mnist):
+    """--probe trains a variant of the pick on the validation split, prints its PSNR and writes no result."""
+    if os.environ.get("KERAS_BACKEND", "jax") != "jax":
+        pytest.skip("benchmark scripts run on aekit's default backend: checked once, in the jax run")
+    args = [sys.executable, str(BENCHMARKS / "bench_denoising.py"), "--quick", "--probe", "batch 64", "as chosen",
+            "--out", str(tmp_path)]
+    proc = subprocess.run(args, env={**os.environ, "MPLBACKEND": "Agg"}, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("probe ")]
+    assert [line.split(",")[0] for line in lines] == ["probe batch 64", "probe as chosen"]
+    assert all(5 < float(line.split("PSNR ")[1].split()[0]) < 40 for line in lines)
+    assert "test" not in proc.stdout
+    assert list(tmp_path.iterdir()) == []
