@@ -102,7 +102,7 @@ LEFT_OUT = ("Left out of this selection, having lost the 2026-12-06 one on the s
 #: (figures and dates in benchmarks/notes.md); none is a candidate: none beat the pick at 30 epochs
 PROBES = {"as chosen": {}, "batch 64": {"batch_size": 64}, "batch 128": {"batch_size": 128},
           "batch 512": {"batch_size": 512}, "weight decay 0.1": {"weight_decay": 0.1},
-          "weight decay 0.3": {"weight_decay": 0.3}}
+          "weight decay 0.3": {"weight_decay": 0.3}, "code SiLU": {"code_activation": "silu"}}
 QUICK_CANDIDATES = [("dense 784-32-16", {"hidden_layers": (32,), "latent_dim": 16}),
                     ("convolutional, filters 4", {"conv": True, "filters": (4,)})]
 
