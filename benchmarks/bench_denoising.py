@@ -163,12 +163,6 @@ def main():
 
     x_train, _, x_test, _ = _common.mnist(flat=True, quick=args.quick, n_test=args.n_test)
     epochs = 1 if args.quick else args.epochs
-    n_tune = 50 if args.quick else 500
-    nlm_h = NLM_H[1:3] if args.quick else NLM_H
-    pca_full = PCA(min(784, len(x_train) - 1), random_state=0).fit(x_train[:20000])
-    pca_options = [k for k in PCA_COMPONENTS if k <= pca_full.n_components_]
-    tune_clean = x_train[-n_tune:]
-
     # 1. the denoiser (dense widths, the loss, convolutional filters), chosen at sigma 0.5 on a validation split
     candidates = QUICK_CANDIDATES if args.quick else CANDIDATES
     x_fit, _, x_val, _ = _common.carve(x_train)
@@ -182,6 +176,12 @@ def main():
             print(f"probe {name}, {sel_epochs} epochs: validation PSNR "
                   f"{float(psnr(x_val, denoise(dae, val_noisy)).mean()):.3f} dB", flush=True)
         return
+
+    n_tune = 50 if args.quick else 500
+    nlm_h = NLM_H[1:3] if args.quick else NLM_H
+    pca_full = PCA(min(784, len(x_train) - 1), random_state=0).fit(x_train[:20000])
+    pca_options = [k for k in PCA_COMPONENTS if k <= pca_full.n_components_]
+    tune_clean = x_train[-n_tune:]
     selection = []
     for name, settings in candidates:
         dae = make_denoiser(settings, 0.5, sel_epochs, seed=0)
