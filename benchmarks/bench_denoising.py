@@ -98,6 +98,8 @@ CANDIDATES = [  # (name, settings); "conv" settings make a ConvDenoisingAutoenco
 LEFT_OUT = ("Left out of this selection, having lost the 2026-12-06 one on the same validation split, seed and epochs: "
             "dense 784-1024-512-256 (18.449 dB) and convolutional filters 32-32 (18.699 dB; 48 s an epoch here), "
             "against 18.833 dB for the squared-error dense 784-2048-1024-512.")
+#: the recorded selection's pick (results/denoising.md), which ``--probe`` varies
+LATEST_PICK = "dense 784-2048-1024-512, SiLU"
 #: one change each to the latest pick (SiLU, cross-entropy), tried on the validation split with ``--probe NAME``
 #: (figures and dates in benchmarks/notes.md); none is a candidate: none but the 4096-wide one (+0.05 dB at twice the
 #: time) beat the pick at 30 epochs
@@ -169,7 +171,7 @@ def main():
     val_noisy = corrupt(x_val, "gaussian", 0.5, seed=3)
     sel_epochs = 1 if args.quick else args.selection_epochs
     if args.probe:
-        base = dict(CANDIDATES)["dense 784-2048-1024-512, SiLU"]
+        base = dict(CANDIDATES)[LATEST_PICK]
         for name in args.probe:
             dae = make_denoiser({**base, **PROBES[name]}, 0.5, sel_epochs, seed=0)
             fit_denoiser(dae, x_fit, sel_epochs)
