@@ -100,13 +100,15 @@ LEFT_OUT = ("Left out of this selection, having lost the 2026-12-06 one on the s
             "against 18.833 dB for the squared-error dense 784-2048-1024-512.")
 #: the recorded selection's pick (results/denoising.md), which ``--probe`` varies
 LATEST_PICK = "dense 784-2048-1024-512, SiLU"
-#: one change each to the latest pick (SiLU, cross-entropy), tried on the validation split with ``--probe NAME``
-#: (figures and dates in benchmarks/notes.md); none is a candidate: none but the 4096-wide one (+0.05 dB at twice the
-#: time) beat the pick at 30 epochs
+#: changes to the latest pick (SiLU, cross-entropy), each tried on the validation split with ``--probe NAME``
+#: (figures and dates in benchmarks/notes.md); none is a candidate yet: at 30 epochs only the wider ones (first layer
+#: 4096, code 1024) beat the pick, by 0.05-0.06 dB; the pick itself gains 0.15 dB from 60 epochs (``--selection-epochs 60``)
 PROBES = {"as chosen": {}, "batch 64": {"batch_size": 64}, "batch 128": {"batch_size": 128},
           "batch 512": {"batch_size": 512}, "weight decay 0.1": {"weight_decay": 0.1},
           "weight decay 0.3": {"weight_decay": 0.3}, "code SiLU": {"code_activation": "silu"},
-          "first layer 4096": {"hidden_layers": (4096, 1024)}}
+          "first layer 4096": {"hidden_layers": (4096, 1024)}, "learning rate 2e-3": {"learning_rate": 2e-3},
+          "third hidden layer": {"hidden_layers": (2048, 2048, 1024)}, "code 1024": {"latent_dim": 1024},
+          "first layer 4096, code 1024": {"hidden_layers": (4096, 1024), "latent_dim": 1024}}
 QUICK_CANDIDATES = [("dense 784-32-16", {"hidden_layers": (32,), "latent_dim": 16}),
                     ("convolutional, filters 4", {"conv": True, "filters": (4,)})]
 
