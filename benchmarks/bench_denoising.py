@@ -102,7 +102,8 @@ LEFT_OUT = ("Left out of this selection, having lost the 2026-12-06 one on the s
 LATEST_PICK = "dense 784-2048-1024-512, SiLU"
 #: changes to the latest pick (SiLU, cross-entropy), each tried on the validation split with ``--probe NAME``
 #: (figures and dates in benchmarks/notes.md); none is a candidate yet: at 30 epochs only the wider ones (first layer
-#: 4096, code 1024) beat the pick, by 0.05-0.06 dB; the pick itself gains 0.15 dB from 60 epochs (``--selection-epochs 60``)
+#: 4096, code 1024) beat the pick, by 0.05-0.06 dB; the pick itself gains 0.15 dB
+#: from 60 epochs and less from 90 (``--selection-epochs N``)
 PROBES = {"as chosen": {}, "batch 64": {"batch_size": 64}, "batch 128": {"batch_size": 128},
           "batch 512": {"batch_size": 512}, "weight decay 0.1": {"weight_decay": 0.1},
           "weight decay 0.3": {"weight_decay": 0.3}, "code SiLU": {"code_activation": "silu"},
