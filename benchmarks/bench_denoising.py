@@ -108,8 +108,7 @@ PROBES = {"as chosen": {}, "batch 64": {"batch_size": 64}, "batch 128": {"batch_
           "batch 512": {"batch_size": 512}, "weight decay 0.1": {"weight_decay": 0.1},
           "weight decay 0.3": {"weight_decay": 0.3}, "code SiLU": {"code_activation": "silu"},
           "first layer 4096": {"hidden_layers": (4096, 1024)}, "learning rate 2e-3": {"learning_rate": 2e-3},
-          "third hidden layer": {"hidden_layers": (2048, 2048, 1024)}, "code 1024": {"latent_dim": 1024},
-          "first layer 4096, code 1024": {"hidden_layers": (4096, 1024), "latent_dim": 1024}}
+          "third hidden layer": {"hidden_layers": (2048, 2048, 1024)}, "code 1024": {"latent_dim": 1024}}
 QUICK_CANDIDATES = [("dense 784-32-16", {"hidden_layers": (32,), "latent_dim": 16}),
                     ("convolutional, filters 4", {"conv": True, "filters": (4,)})]
 
