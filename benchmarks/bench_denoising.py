@@ -98,11 +98,12 @@ LEFT_OUT = ("Left out of this selection, having lost the 2026-12-07 one on the s
             "to the SiLU dense 784-2048-1024-512 (19.641 dB): its ReLU twin (18.790 dB), squared-error loss with ReLU "
             "(18.827 dB) and with SiLU (19.506 dB); and from the 2026-12-06 one, dense 784-1024-512-256 (18.449 dB) and "
             "convolutional filters 32-32 (18.699 dB; 48 s an epoch here).")
-#: the recorded selection's pick (results/denoising.md), which ``--probe`` varies
-LATEST_PICK = "dense 784-2048-1024-512, SiLU"
-#: changes to the latest pick (SiLU, cross-entropy), each tried on the validation split with ``--probe NAME``
+#: the candidate ``--probe`` varies: the 2026-12-07 selection's pick, against which notes.md gives every probe's figure
+#: (the recorded run's pick, its 1024-wide-code twin, is the probe "code 1024")
+PROBE_BASE = "dense 784-2048-1024-512, SiLU"
+#: changes to the probe base (SiLU, cross-entropy), each tried on the validation split with ``--probe NAME``
 #: (figures and dates in benchmarks/notes.md): at 30 epochs only the wider ones (first layer 4096, code 1024) beat
-#: the pick, by 0.05-0.06 dB; the pick itself gains 0.15 dB from 60 epochs and less from 90 (``--selection-epochs N``),
+#: the base, by 0.05-0.06 dB; the base itself gains 0.15 dB from 60 epochs and less from 90 (``--selection-epochs N``),
 #: where a 1024-wide code still gains 0.015 dB, so it is a candidate
 PROBES = {"as chosen": {}, "batch 64": {"batch_size": 64}, "batch 128": {"batch_size": 128},
           "batch 512": {"batch_size": 512}, "weight decay 0.1": {"weight_decay": 0.1},
@@ -154,7 +155,8 @@ def main():
     p.add_argument("--selection-epochs", type=int, default=10,
                    help="training epochs of each candidate (and probe) on the validation split")
     p.add_argument("--probe", nargs="+", choices=sorted(PROBES), metavar="NAME",
-                   help="only train these variants of the latest pick on the validation split and print their PSNR "
+                   help="only train these variants of the probe base (784-2048-1024-512, SiLU) on the validation split "
+                        "and print their PSNR "
                         f"(writes no result; one of: {', '.join(PROBES)})")
     p.add_argument("--sigmas", type=float, nargs="+", default=list(SIGMAS), choices=SIGMAS,
                    help="noise levels of the test (0.5, the target's, is always one)")
@@ -174,7 +176,7 @@ def main():
     val_noisy = corrupt(x_val, "gaussian", 0.5, seed=3)
     sel_epochs = 1 if args.quick else args.selection_epochs
     if args.probe:
-        base = dict(CANDIDATES)[LATEST_PICK]
+        base = dict(CANDIDATES)[PROBE_BASE]
         for name in args.probe:
             dae = make_denoiser({**base, **PROBES[name]}, 0.5, sel_epochs, seed=0)
             fit_denoiser(dae, x_fit, sel_epochs)
