@@ -155,8 +155,7 @@ def main():
     p.add_argument("--selection-epochs", type=int, default=10,
                    help="training epochs of each candidate (and probe) on the validation split")
     p.add_argument("--probe", nargs="+", choices=sorted(PROBES), metavar="NAME",
-                   help="only train these variants of the probe base (784-2048-1024-512, SiLU) on the validation split "
-                        "and print their PSNR "
+                   help=f"only train these variants of the probe base ({PROBE_BASE}) on the validation split and print their PSNR "
                         f"(writes no result; one of: {', '.join(PROBES)})")
     p.add_argument("--sigmas", type=float, nargs="+", default=list(SIGMAS), choices=SIGMAS,
                    help="noise levels of the test (0.5, the target's, is always one)")
