@@ -165,6 +165,28 @@ def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str],
     return path
 
 
+def earlier_record(args, name: str, parser: argparse.ArgumentParser, settings: tuple[str, ...]) -> dict:
+    """The result ``<name>.json`` already in the results folder, for a ``--merge`` run to add its seeds to.
+
+    Exits with a one-line message when the file cannot be read, or when it was made with other
+    ``settings`` (options read back by parsing its recorded command with ``parser``): seeds made with
+    different settings are never averaged into one figure.
+    """
+    import shlex
+
+    path = out_dir(args) / f"{name}.json"
+    try:
+        record = json.loads(path.read_text())
+        earlier = parser.parse_args(shlex.split(record["command"])[2:])
+    except (OSError, ValueError, KeyError, TypeError, SystemExit) as exc:
+        sys.exit(f"--merge: cannot read an earlier result from {path} ({exc!r}); run without --merge")
+    differ = [setting for setting in settings if getattr(earlier, setting) != getattr(args, setting)]
+    if differ:
+        sys.exit(f"--merge: {path} was made with other settings ({', '.join(differ)}): "
+                 f"`{record['command']}`; run with the same options or without --merge")
+    return record
+
+
 def _jsonable(value):
     try:
         import numpy as np

@@ -6,6 +6,14 @@ means (scikit-image), PCA reconstruction, PCA-Wiener shrinkage and a linear leas
     python benchmarks/bench_denoising.py --quick    # tiny data, seconds
     python benchmarks/bench_denoising.py --sigmas 0.5   # the target's noise level only (~80 min)
     python benchmarks/bench_denoising.py --probe "batch 64" --selection-epochs 30   # a variant, validation only
+    python benchmarks/bench_denoising.py --probe "code 1024" --members 2   # the mean of two denoisers, validation only
+    python benchmarks/bench_denoising.py --sigmas 0.5 --first-seed 2 --seeds 1 --merge   # one more seed beside an earlier run's
+
+A seed's denoiser may be the mean of ``--members`` denoisers' outputs, each trained with its own seed
+(seeds ``seed * members`` onwards). A run whose seeds take longer than one sitting may be split:
+``--merge`` keeps the sigma 0.5 seeds and the selection of the result already in the results folder,
+provided it was made with the same settings (epochs, members, test images, selection length), and
+fails otherwise; the notes say which run each seed came from.
 
 Protocol (benchmarks/PROTOCOL.md): the denoiser (its code width; earlier selections compared the loss,
 the hidden activation, dense widths and a convolutional denoiser, ``LEFT_OUT``) and the training length
@@ -134,8 +142,20 @@ def fit_denoiser(dae, x, epochs):
     return dae.fit(_shaped(dae, x), callbacks=[_common.cosine_schedule(epochs, dae.learning_rate)])
 
 
-def denoise(dae, noisy):
-    return dae.denoise(_shaped(dae, noisy)).reshape(len(noisy), -1)
+def train_denoisers(settings, sigma, epochs, seed, x, members=1):
+    """``members`` denoisers of ``settings`` trained on ``x``, with seeds ``seed * members`` onwards so that
+    no two seeds share one; ``denoise`` averages their outputs (one member: a single denoiser)."""
+    daes = [make_denoiser(settings, sigma, epochs, seed * members + i) for i in range(members)]
+    for dae in daes:
+        fit_denoiser(dae, x, epochs)
+    return daes
+
+
+def denoise(daes, noisy):
+    """The mean of the denoisers' outputs, as flat 784-pixel rows."""
+    import numpy as np
+
+    return np.mean([dae.denoise(_shaped(dae, noisy)).reshape(len(noisy), -1) for dae in daes], axis=0)
 
 
 def best_setting(fn, options, noisy, clean):
@@ -147,7 +167,7 @@ def best_setting(fn, options, noisy, clean):
     return best, scores
 
 
-def main():
+def build_parser():
     p = _common.parser(__doc__)
     p.add_argument("--epochs", type=int, default=60, help="training epochs per sigma (cosine decay over them)")
     p.add_argument("--n-test", type=int, default=10000, help="test images scored (the first N)")
@@ -159,7 +179,48 @@ def main():
                         f"(writes no result; one of: {', '.join(PROBES)})")
     p.add_argument("--sigmas", type=float, nargs="+", default=list(SIGMAS), choices=SIGMAS,
                    help="noise levels of the test (0.5, the target's, is always one)")
+    p.add_argument("--members", type=int, default=1,
+                   help="denoisers trained per seed (each with its own seed), their outputs averaged; probes too, "
+                        "the selection not")
+    p.add_argument("--first-seed", type=int, default=0, help="the first seed this run trains (seeds first .. first + seeds - 1)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the sigma 0.5 seeds (and the selection) of the result already in the results folder, made "
+                        "with the same settings, beside this run's (with --sigmas 0.5 only)")
+    return p
+
+
+#: the options that must agree for two runs' seeds to be reported as one result
+SETTINGS = ("quick", "epochs", "n_test", "selection_epochs", "members", "sigmas")
+
+
+def earlier_seeds(args, new_seeds, candidates):
+    """The sigma 0.5 seed rows and the selection of the earlier result that ``--merge`` keeps, and a note."""
+    record = _common.earlier_record(args, "denoising", build_parser(), SETTINGS)
+    try:
+        kept = [row for row in record["sigma_0.5_seeds"] if row["seed"] not in new_seeds]
+        selection = record["tables"][SELECTION_TABLE]["rows"]
+        names = [row["denoiser"] for row in selection]
+    except (KeyError, TypeError) as exc:
+        sys.exit(f"--merge: the earlier result has no per-seed rows ({exc!r}); run without --merge")
+    if names != [name for name, _ in candidates]:
+        sys.exit(f"--merge: the earlier result selected among other candidates ({', '.join(names)}); run without --merge")
+    for row in selection:
+        row["settings"] = dict(candidates)[row["denoiser"]]
+    note = (f"Seed(s) {', '.join(str(r['seed']) for r in kept)} and the selection from the earlier run "
+            f"`{record['command']}` of {record.get('date', 'an unknown date')}; the others from this run." if kept else "")
+    return kept, selection, note
+
+
+SELECTION_TABLE = "1. Selection at sigma 0.5 on a validation split"
+
+
+def main():
+    p = build_parser()
     args = p.parse_args()
+    if args.merge and args.sigmas != [0.5]:
+        p.error("--merge keeps sigma 0.5 seeds only: run it with --sigmas 0.5")
+    if args.members < 1 or args.seeds < 1 or args.first_seed < 0:
+        p.error("--members and --seeds must be at least 1, --first-seed at least 0")
     started = time.perf_counter()
     import numpy as np
     from sklearn.decomposition import PCA
@@ -177,10 +238,10 @@ def main():
     if args.probe:
         base = dict(CANDIDATES)[PROBE_BASE]
         for name in args.probe:
-            dae = make_denoiser({**base, **PROBES[name]}, 0.5, sel_epochs, seed=0)
-            fit_denoiser(dae, x_fit, sel_epochs)
-            print(f"probe {name}, {sel_epochs} epochs: validation PSNR "
-                  f"{float(psnr(x_val, denoise(dae, val_noisy)).mean()):.3f} dB", flush=True)
+            daes = train_denoisers({**base, **PROBES[name]}, 0.5, sel_epochs, 0, x_fit, args.members)
+            members = f", mean of {args.members} denoisers" if args.members > 1 else ""
+            print(f"probe {name}, {sel_epochs} epochs{members}: validation PSNR "
+                  f"{float(psnr(x_val, denoise(daes, val_noisy)).mean()):.3f} dB", flush=True)
         return
 
     n_tune = 50 if args.quick else 500
@@ -188,16 +249,17 @@ def main():
     pca_full = PCA(min(784, len(x_train) - 1), random_state=0).fit(x_train[:20000])
     pca_options = [k for k in PCA_COMPONENTS if k <= pca_full.n_components_]
     tune_clean = x_train[-n_tune:]
-    selection = []
-    for name, settings in candidates:
-        dae = make_denoiser(settings, 0.5, sel_epochs, seed=0)
-        fit_denoiser(dae, x_fit, sel_epochs)
-        selection.append({"denoiser": name, "validation PSNR dB (sigma 0.5)": float(psnr(x_val, denoise(dae, val_noisy)).mean()),
+    n_seeds = 1 if args.quick else args.seeds
+    kept, selection, merged_note = (earlier_seeds(args, set(range(args.first_seed, args.first_seed + n_seeds)), candidates)
+                                    if args.merge else ([], [], ""))
+    for name, settings in candidates if not selection else ():  # single denoisers, whatever --members says
+        daes = train_denoisers(settings, 0.5, sel_epochs, 0, x_fit)
+        selection.append({"denoiser": name, "validation PSNR dB (sigma 0.5)": float(psnr(x_val, denoise(daes, val_noisy)).mean()),
                           "settings": settings})
         print(f"selection: {name}: {selection[-1]['validation PSNR dB (sigma 0.5)']:.2f}", flush=True)
     chosen = max(selection, key=lambda r: r["validation PSNR dB (sigma 0.5)"])
 
-    rows, tuning, train_seconds, seed_psnr = [], {}, {}, []
+    rows, tuning, train_seconds, seed_rows = [], {}, {}, []
     sigmas = sorted(set(args.sigmas) | {0.5})
     for sigma in sigmas:
         noisy = corrupt(x_test, "gaussian", sigma, seed=1)
@@ -221,18 +283,20 @@ def main():
         for method, out in outputs.items():
             rows.append({"sigma": sigma, "method": method, "PSNR dB": float(psnr(x_test, out).mean()), "sd": None,
                          "SSIM": float(ssim(x_test, out, image_shape=(28, 28)).mean())})
-        runs = []
-        with _common.Timer() as t:
-            for seed in range(args.seeds if sigma == 0.5 and not args.quick else 1):
-                dae = make_denoiser(chosen["settings"], sigma, epochs, seed)
-                fit_denoiser(dae, x_train, epochs)
-                out = denoise(dae, noisy)
-                runs.append((float(psnr(x_test, out).mean()), float(ssim(x_test, out, image_shape=(28, 28)).mean())))
-        train_seconds[sigma] = t.seconds
-        (m, sd), (ssim_m, _) = _common.mean_sd([r[0] for r in runs]), _common.mean_sd([r[1] for r in runs])
+        runs = list(kept) if sigma == 0.5 else []
+        for seed in range(args.first_seed, args.first_seed + (n_seeds if sigma == 0.5 else 1)):
+            with _common.Timer() as t:
+                daes = train_denoisers(chosen["settings"], sigma, epochs, seed, x_train, args.members)
+            out = denoise(daes, noisy)
+            runs.append({"seed": seed, "PSNR dB": float(psnr(x_test, out).mean()),
+                         "SSIM": float(ssim(x_test, out, image_shape=(28, 28)).mean()), "training s": t.seconds})
+        runs.sort(key=lambda r: r["seed"])
+        train_seconds[sigma] = sum(r["training s"] for r in runs)
+        (m, sd), (ssim_m, _) = _common.mean_sd([r["PSNR dB"] for r in runs]), _common.mean_sd([r["SSIM"] for r in runs])
         if sigma == 0.5:
-            seed_psnr = [r[0] for r in runs]
-        rows.append({"sigma": sigma, "method": f"aekit {chosen['denoiser']} ({len(runs)} seed(s))",
+            seed_rows = runs
+        ensemble = f"mean of {args.members} denoisers, " if args.members > 1 else ""
+        rows.append({"sigma": sigma, "method": f"aekit {chosen['denoiser']} ({ensemble}{len(runs)} seed(s))",
                      "PSNR dB": m, "sd": sd, "SSIM": ssim_m})
         print(f"sigma {sigma}: done", flush=True)
 
@@ -247,8 +311,12 @@ def main():
             gain, sd = ours["PSNR dB"] - best["PSNR dB"], ours["sd"] or 0.0
             notes.append(f"sigma 0.5: the autoencoder is {gain:+.2f} +- {sd:.2f} dB over the best of all baselines "
                          f"({best['method']}); target >= +{TARGET_DB} dB: {_common.verdict(gain, sd, TARGET_DB)}.")
-    notes.append(f"Autoencoder training: {epochs} epoch(s) per sigma, batch 256, Adam {dae.learning_rate:g} with cosine decay; seconds: "
-                 + ", ".join(f"{s}: {t:.0f} s" for s, t in train_seconds.items()) + ".")
+    per_seed = (f"{args.members} denoisers per seed (seeds seed x {args.members} onwards), their outputs averaged, "
+                if args.members > 1 else "")
+    notes.append(f"Autoencoder training: {epochs} epoch(s) per denoiser, {per_seed}batch 256, Adam {daes[0].learning_rate:g} "
+                 "with cosine decay; seconds of training, all seeds: " + ", ".join(f"{s}: {t:.0f} s" for s, t in train_seconds.items()) + ".")
+    if merged_note:
+        notes.append(merged_note)
     if not args.quick:
         notes.append(LEFT_OUT)
     notes.append(f"Classical settings tuned per sigma on held-out training images; the autoencoder ({chosen['denoiser']}) "
@@ -257,10 +325,10 @@ def main():
     full = len(x_test) == 10000 and sigmas == list(SIGMAS) and epochs >= 30
     budget = f"{'full' if full else 'reduced'}: {epochs} epochs per sigma, sigma {', '.join(map(str, sigmas))}, {scored}"
     _common.write_result(args, "denoising", "Denoising MNIST: PSNR and SSIM on the test images",
-                         {"1. Selection at sigma 0.5 on a validation split": (["denoiser", "validation PSNR dB (sigma 0.5)"], selection),
+                         {SELECTION_TABLE: (["denoiser", "validation PSNR dB (sigma 0.5)"], selection),
                           "2. Test images": (["sigma", "method", "PSNR dB", "sd", "SSIM", "dB over best baseline"], rows)},
                          budget=budget, notes=notes, started=started,
-                         extra={"tuning": {str(k): v for k, v in tuning.items()}, "sigma_0.5_psnr_per_seed": seed_psnr})
+                         extra={"tuning": {str(k): v for k, v in tuning.items()}, "sigma_0.5_seeds": seed_rows})
 
 
 if __name__ == "__main__":

@@ -28,9 +28,7 @@ binarized once, and only reported); the test set is scored once per seed; mean +
 of training, beyond the spread.
 """
 
-import json
 import os
-import shlex
 import sys
 import time
 
@@ -106,22 +104,12 @@ SETTINGS = ("quick", "minutes", "epochs", "learning_rate", "hidden", "latent", "
 
 
 def earlier_runs(args, new_seeds):
-    """The rows of the earlier result file that ``--merge`` keeps, and a note saying where they came from.
-
-    The earlier run's settings are read back by parsing its recorded command with this script's own
-    parser, so a result made with other settings is refused instead of being averaged in.
-    """
-    path = _common.out_dir(args) / "vae.json"
+    """The rows of the earlier result file that ``--merge`` keeps, and a note saying where they came from."""
+    record = _common.earlier_record(args, "vae", build_parser(), SETTINGS)
     try:
-        record = json.loads(path.read_text())
-        earlier = build_parser().parse_args(shlex.split(record["command"])[2:])
         kept = [row for row in record["tables"][""]["rows"] if row["seed"] not in new_seeds]
-    except (OSError, ValueError, KeyError, TypeError, SystemExit) as exc:
-        sys.exit(f"--merge: cannot read an earlier result from {path} ({exc!r}); run without --merge")
-    differ = [name for name in SETTINGS if getattr(earlier, name) != getattr(args, name)]
-    if differ:
-        sys.exit(f"--merge: {path} was made with other settings ({', '.join(differ)}): "
-                 f"`{record['command']}`; run with the same options or without --merge")
+    except (KeyError, TypeError) as exc:
+        sys.exit(f"--merge: the earlier result's table has no seeds ({exc!r}); run without --merge")
     note = (f"Seed(s) {', '.join(str(r['seed']) for r in kept)} from the earlier run `{record['command']}` "
             f"of {record.get('date', 'an unknown date')}" if kept else "")
     return kept, note

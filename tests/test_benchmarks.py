@@ -171,3 +171,35 @@ def test_denoising_probes_a_variant_on_validation_without_a_result(tmp_path, mni
     assert psnrs[0] != psnrs[1]  # the variant really trained differently
     assert "test" not in proc.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_denoising_merges_seeds_of_separate_runs_and_refuses_other_settings(tmp_path, mnist):
+    """A long run may be split: --first-seed 1 --merge adds its seed to the earlier result of the same
+    settings (its selection reused), and refuses a result made with other settings."""
+    if os.environ.get("KERAS_BACKEND", "jax") != "jax":
+        pytest.skip("benchmark scripts run on aekit's default backend: checked once, in the jax run")
+    script = [sys.executable, str(BENCHMARKS / "bench_denoising.py"), "--quick", "--sigmas", "0.5", "--out", str(tmp_path)]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+
+    def run(*extra):
+        return subprocess.run(script + list(extra), env=env, capture_output=True, text=True, timeout=600)
+
+    def record():
+        return json.loads((tmp_path / "denoising.json").read_text())
+
+    first = run("--members", "2")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert [row["seed"] for row in record()["sigma_0.5_seeds"]] == [0]
+    refused = run("--members", "1", "--first-seed", "1", "--merge")
+    assert refused.returncode != 0
+    assert "other settings (members)" in refused.stderr and "Traceback" not in refused.stderr
+    second = run("--members", "2", "--first-seed", "1", "--merge")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "selection:" not in second.stdout  # the earlier selection is kept, not trained again
+    merged = record()
+    seeds = merged["sigma_0.5_seeds"]
+    assert [row["seed"] for row in seeds] == [0, 1] and seeds[0]["PSNR dB"] != seeds[1]["PSNR dB"]
+    ours = [row for row in merged["tables"]["2. Test images"]["rows"] if row["method"].startswith("aekit")]
+    assert len(ours) == 1 and "mean of 2 denoisers, 2 seed(s)" in ours[0]["method"]
+    assert ours[0]["PSNR dB"] == pytest.approx((seeds[0]["PSNR dB"] + seeds[1]["PSNR dB"]) / 2)
+    assert any("from the earlier run" in note for note in merged["notes"])
