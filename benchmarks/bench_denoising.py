@@ -9,6 +9,9 @@ means (scikit-image), PCA reconstruction, PCA-Wiener shrinkage and a linear leas
     python benchmarks/bench_denoising.py --probe "code 1024" --members 2   # the mean of two denoisers, validation only
     python benchmarks/bench_denoising.py --sigmas 0.5 --first-seed 2 --seeds 1 --merge   # one more seed beside an earlier run's
 
+The autoencoder denoises each test image and its four one-pixel shifts, shifts the five outputs back
+and averages them (``--shift-average``, on by default: a test-time augmentation chosen on the validation
+split, where it added 0.22 dB to the 60-epoch denoiser; five times the inference, no more training).
 A seed's denoiser may be the mean of ``--members`` denoisers' outputs, each trained with its own seed
 (seeds ``seed * members`` onwards). A run whose seeds take longer than one sitting may be split:
 ``--merge`` keeps the sigma 0.5 seeds and the selection of the result already in the results folder,
@@ -36,6 +39,7 @@ non-local means costs ~10 ms an image). Target (issue 5): >= 3 dB over the best 
 at sigma = 0.5.
 """
 
+import argparse
 import os
 import sys
 import time
@@ -151,11 +155,27 @@ def train_denoisers(settings, sigma, epochs, seed, x, members=1):
     return daes
 
 
-def denoise(daes, noisy):
-    """The mean of the denoisers' outputs, as flat 784-pixel rows."""
+#: the image itself and its four one-pixel shifts (rows, columns), for ``denoise(..., shift_average=True)``
+SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
+
+
+def denoise(daes, noisy, shift_average=False):
+    """The mean of the denoisers' outputs, as flat 784-pixel rows.
+
+    ``shift_average`` also denoises each image shifted by one pixel up, down, left and right (``np.roll``:
+    MNIST's empty border wraps around), shifts each output back and averages all five: a test-time
+    augmentation that costs five times the inference and no training.
+    """
     import numpy as np
 
-    return np.mean([dae.denoise(_shaped(dae, noisy)).reshape(len(noisy), -1) for dae in daes], axis=0)
+    images = noisy.reshape(-1, 28, 28)
+    outputs = []
+    for dy, dx in SHIFTS if shift_average else SHIFTS[:1]:
+        shifted = np.roll(images, (dy, dx), axis=(1, 2)).reshape(len(noisy), -1)
+        for dae in daes:
+            out = dae.denoise(_shaped(dae, shifted)).reshape(-1, 28, 28)
+            outputs.append(np.roll(out, (-dy, -dx), axis=(1, 2)).reshape(len(noisy), -1))
+    return np.mean(outputs, axis=0)
 
 
 def best_setting(fn, options, noisy, clean):
@@ -182,6 +202,9 @@ def build_parser():
     p.add_argument("--members", type=int, default=1,
                    help="denoisers trained per seed (each with its own seed), their outputs averaged; probes too, "
                         "the selection not")
+    p.add_argument("--shift-average", action=argparse.BooleanOptionalAction, default=True,
+                   help="denoise each test image and its four one-pixel shifts and average the outputs shifted back "
+                        "(chosen on validation; probes too, the selection not)")
     p.add_argument("--first-seed", type=int, default=0, help="the first seed this run trains (seeds first .. first + seeds - 1)")
     p.add_argument("--merge", action="store_true",
                    help="keep the sigma 0.5 seeds (and the selection) of the result already in the results folder, made "
@@ -190,7 +213,7 @@ def build_parser():
 
 
 #: the options that must agree for two runs' seeds to be reported as one result
-SETTINGS = ("quick", "epochs", "n_test", "selection_epochs", "members", "sigmas")
+SETTINGS = ("quick", "epochs", "n_test", "selection_epochs", "members", "shift_average", "sigmas")
 
 
 def earlier_seeds(args, new_seeds, candidates):
@@ -240,8 +263,10 @@ def main():
         for name in args.probe:
             daes = train_denoisers({**base, **PROBES[name]}, 0.5, sel_epochs, 0, x_fit, args.members)
             members = f", mean of {args.members} denoisers" if args.members > 1 else ""
+            shifted = (f"; with shift averaging {float(psnr(x_val, denoise(daes, val_noisy, True)).mean()):.3f} dB"
+                       if args.shift_average else "")
             print(f"probe {name}, {sel_epochs} epochs{members}: validation PSNR "
-                  f"{float(psnr(x_val, denoise(daes, val_noisy)).mean()):.3f} dB", flush=True)
+                  f"{float(psnr(x_val, denoise(daes, val_noisy)).mean()):.3f} dB{shifted}", flush=True)
         return
 
     n_tune = 50 if args.quick else 500
@@ -287,7 +312,7 @@ def main():
         for seed in range(args.first_seed, args.first_seed + (n_seeds if sigma == 0.5 else 1)):
             with _common.Timer() as t:
                 daes = train_denoisers(chosen["settings"], sigma, epochs, seed, x_train, args.members)
-            out = denoise(daes, noisy)
+            out = denoise(daes, noisy, args.shift_average)
             runs.append({"seed": seed, "PSNR dB": float(psnr(x_test, out).mean()),
                          "SSIM": float(ssim(x_test, out, image_shape=(28, 28)).mean()), "training s": t.seconds})
         runs.sort(key=lambda r: r["seed"])
@@ -295,7 +320,8 @@ def main():
         (m, sd), (ssim_m, _) = _common.mean_sd([r["PSNR dB"] for r in runs]), _common.mean_sd([r["SSIM"] for r in runs])
         if sigma == 0.5:
             seed_rows = runs
-        ensemble = f"mean of {args.members} denoisers, " if args.members > 1 else ""
+        ensemble = (f"mean of {args.members} denoisers, " if args.members > 1 else "") + (
+            "shift-averaged, " if args.shift_average else "")
         rows.append({"sigma": sigma, "method": f"aekit {chosen['denoiser']} ({ensemble}{len(runs)} seed(s))",
                      "PSNR dB": m, "sd": sd, "SSIM": ssim_m})
         print(f"sigma {sigma}: done", flush=True)
@@ -315,6 +341,10 @@ def main():
                 if args.members > 1 else "")
     notes.append(f"Autoencoder training: {epochs} epoch(s) per denoiser, {per_seed}batch 256, Adam {daes[0].learning_rate:g} "
                  "with cosine decay; seconds of training, all seeds: " + ", ".join(f"{s}: {t:.0f} s" for s, t in train_seconds.items()) + ".")
+    if args.shift_average:
+        notes.append("The autoencoder denoises each test image and its four one-pixel shifts and averages the five outputs "
+                     "shifted back (--shift-average, chosen on validation: +0.22 dB for the 60-epoch 1024-code denoiser, "
+                     "20.710 vs 20.489 dB, seed 0; benchmarks/notes.md).")
     if merged_note:
         notes.append(merged_note)
     if not args.quick:

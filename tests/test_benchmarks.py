@@ -200,6 +200,6 @@ def test_denoising_merges_seeds_of_separate_runs_and_refuses_other_settings(tmp_
     seeds = merged["sigma_0.5_seeds"]
     assert [row["seed"] for row in seeds] == [0, 1] and seeds[0]["PSNR dB"] != seeds[1]["PSNR dB"]
     ours = [row for row in merged["tables"]["2. Test images"]["rows"] if row["method"].startswith("aekit")]
-    assert len(ours) == 1 and "mean of 2 denoisers, 2 seed(s)" in ours[0]["method"]
+    assert len(ours) == 1 and "mean of 2 denoisers, shift-averaged, 2 seed(s)" in ours[0]["method"]
     assert ours[0]["PSNR dB"] == pytest.approx((seeds[0]["PSNR dB"] + seeds[1]["PSNR dB"]) / 2)
     assert any("from the earlier run" in note for note in merged["notes"])
