@@ -101,6 +101,8 @@ def test_other_commands_on_the_run(session, tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert np.load(out("den.npy")).shape == (360, 8, 8, 1)
     assert result["mse_noisy"] > 0 and result["mse_denoised"] > 0
+    assert cli.main(["denoise", run, "--shift-average", "-o", out("shifted.npy")]) == 2  # a VAE is no denoiser
+    assert "not a denoiser" in capsys.readouterr().err and not (tmp_path / "shifted.npy").exists()
 
     assert cli.main(["interpolate", run, "--from", "3", "--to", "7", "--steps", "5", "-o", out("path.csv"), "--plot", out("path.png")]) == 0
     assert "steps            5" in capsys.readouterr().out

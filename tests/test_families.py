@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import aekit
+from aekit.errors import DataError
 from aekit.models import (
     ConvAutoencoder,
     ConvDenoisingAutoencoder,
@@ -177,6 +178,25 @@ def test_denoised_output_is_closer_to_clean_than_the_noisy_input(name, kind, lev
     denoised = fitted(name).denoise(noisy)
     assert denoised.shape == clean.shape
     assert mse(denoised, clean) < 0.6 * mse(noisy, clean)
+
+
+@pytest.mark.parametrize("name", ["denoising", "conv_denoising"])
+def test_shift_average_is_the_mean_over_one_pixel_shifts_undone(name, fitted, data):
+    model = fitted(name)
+    noisy = corrupt(data[2], "gaussian", 0.3, seed=1)
+    averaged = model.denoise(noisy, shift_average=True)
+    expected = np.mean([np.roll(model.denoise(np.roll(noisy, (dy, dx), axis=(1, 2))), (-dy, -dx), axis=(1, 2))
+                        for dy, dx in [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]], axis=0)
+    assert averaged.shape == noisy.shape
+    np.testing.assert_allclose(averaged, expected, atol=1e-6)
+    assert not np.allclose(averaged, model.denoise(noisy), atol=1e-3)  # the shifted passes changed it
+
+
+def test_shift_average_refuses_rows_that_are_no_image(rng):
+    table = rng.uniform(size=(32, 50)).astype("float32")
+    model = DenoisingAutoencoder((8,), 4, epochs=1, batch_size=32, seed=0).fit(table)
+    with pytest.raises(DataError, match="50-value rows are no square image"):
+        model.denoise(table, shift_average=True)
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "dropout", "gaussian_noise", "salt_and_pepper", "masking"])

@@ -254,7 +254,10 @@ def denoise(args) -> dict:
         except ValueError as exc:
             raise UsageError(f"--noise-level: {exc}") from None
         noisy = corrupt(clean, args.add_noise, args.noise_level, seed=args.seed)
-    denoised = estimator.denoise(noisy) if "denoise" in estimator.uses else estimator.reconstruct(noisy)
+    if args.shift_average and "denoise" not in estimator.uses:
+        raise UsageError(f"--shift-average: {args.model} holds a {estimator.family} autoencoder, not a denoiser; leave the option out")
+    denoised = (estimator.denoise(noisy, shift_average=args.shift_average) if "denoise" in estimator.uses
+                else estimator.reconstruct(noisy))
     if args.add_noise:
         plot = _plot(args, estimator, "plot_denoising", clean, noisy, denoised)
     else:

@@ -16,7 +16,7 @@ Five kinds, each with one ``level`` (its default in brackets):
 
 import numpy as np
 
-from aekit.errors import ParameterError
+from aekit.errors import DataError, ParameterError
 from aekit.models.conv import ConvAutoencoder
 from aekit.models.dense import DenseAutoencoder
 from aekit.params import Choice, Optional, Param, Real
@@ -78,6 +78,10 @@ def corrupt(X, kind="gaussian", level=None, seed=0) -> np.ndarray:
     return np.where(u > 1.0 - level / 2, 0.0, noisy).astype(np.float32)
 
 
+#: the image itself and its four one-pixel shifts (rows, columns) that ``denoise(..., shift_average=True)`` averages
+SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
+
+
 class DenoisingUses:
     """What the dense and convolutional denoisers share: the noise parameters, the corruption, ``denoise``."""
 
@@ -99,9 +103,35 @@ class DenoisingUses:
     def _corruption(self):
         return make_corruption(self.noise, self.noise_level, self.seed, clip=self.bounded_output())
 
-    def denoise(self, X, batch_size: int = 4096) -> np.ndarray:
-        """Clean versions of noisy samples ``X``: the model's reconstruction, corruption switched off."""
-        return self.reconstruct(X, batch_size)
+    def denoise(self, X, batch_size: int = 4096, *, shift_average: bool = False) -> np.ndarray:
+        """Clean versions of noisy samples ``X``: the model's reconstruction, corruption switched off.
+
+        ``shift_average=True`` also denoises every image shifted by one pixel up, down, left and right
+        (what leaves one edge comes back at the other), shifts those outputs back and returns the mean
+        of all five: five times the work for clearer images, no retraining (MNIST at Gaussian noise 0.5:
+        +0.22 dB PSNR on a validation split, ``benchmarks/notes.md``). It needs images: samples shaped
+        (height, width[, channels]), or flat rows of a square gray or RGB image (784 values: 28 x 28).
+        """
+        first = self.reconstruct(X, batch_size)
+        if not shift_average:
+            return first
+        from aekit.plots import square_shape
+
+        X = np.asarray(X, dtype=np.float32)
+        shape = X.shape[1:]
+        if len(shape) == 1:
+            try:
+                shape = square_shape(shape[0])
+            except ValueError:
+                raise DataError(f"shift_average needs images, and {shape[0]}-value rows are no square image: pass "
+                                "samples shaped (height, width[, channels])") from None
+        images = X.reshape((len(X), *shape))
+        outputs = [first.reshape(images.shape)]
+        for dy, dx in SHIFTS[1:]:
+            shifted = np.roll(images, (dy, dx), axis=(1, 2)).reshape(X.shape)
+            out = self.reconstruct(shifted, batch_size).reshape(images.shape)
+            outputs.append(np.roll(out, (-dy, -dx), axis=(1, 2)))
+        return np.mean(outputs, axis=0).reshape(first.shape)
 
 
 class DenoisingAutoencoder(DenoisingUses, DenseAutoencoder):
