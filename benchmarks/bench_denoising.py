@@ -15,7 +15,8 @@ split, where it added 0.22 dB to the 60-epoch denoiser; five times the inference
 A seed's denoiser may be the mean of ``--members`` denoisers' outputs, each trained with its own seed
 (seeds ``seed * members`` onwards). A run whose seeds take longer than one sitting may be split:
 ``--merge`` keeps the sigma 0.5 seeds and the selection of the result already in the results folder,
-provided it was made with the same settings (epochs, members, test images, selection length), and
+provided it was made with the same settings (epochs, members, shift averaging, test images, selection
+length), and
 fails otherwise; the notes say which run each seed came from.
 
 Protocol (benchmarks/PROTOCOL.md): the denoiser (its code width; earlier selections compared the loss,
@@ -198,6 +199,7 @@ def build_parser():
     return p
 
 
+SELECTION_TABLE = "1. Selection at sigma 0.5 on a validation split"
 #: the options that must agree for two runs' seeds to be reported as one result
 SETTINGS = ("quick", "epochs", "n_test", "selection_epochs", "members", "shift_average", "sigmas")
 
@@ -215,12 +217,10 @@ def earlier_seeds(args, new_seeds, candidates):
         sys.exit(f"--merge: the earlier result selected among other candidates ({', '.join(names)}); run without --merge")
     for row in selection:
         row["settings"] = dict(candidates)[row["denoiser"]]
-    note = (f"Seed(s) {', '.join(str(r['seed']) for r in kept)} and the selection from the earlier run "
-            f"`{record['command']}` of {record.get('date', 'an unknown date')}; the others from this run." if kept else "")
+    seeds = f"Seed(s) {', '.join(str(r['seed']) for r in kept)} and the selection" if kept else "The selection"
+    note = (f"{seeds} from the earlier run `{record['command']}` of {record.get('date', 'an unknown date')}; "
+            "the rest from this run.")
     return kept, selection, note
-
-
-SELECTION_TABLE = "1. Selection at sigma 0.5 on a validation split"
 
 
 def main():
