@@ -88,8 +88,8 @@ class Worker:
             logs = self.auto.fit(self.x, self.x, epochs=self.epoch + 1, initial_epoch=self.epoch, batch_size=256,
                                  shuffle=True, validation_data=(self.x_test, self.x_test), verbose=0).history
         else:
-            logs = training.train(self.auto, self.x, epochs=self.epoch + 1, initial_epoch=self.epoch, batch_size=256,
-                                  seed=0, validation_data=self.x_test)
+            logs = training.train(self.auto, self.x, plan=training.TrainingPlan(epochs=self.epoch + 1, batch_size=256),
+                                  initial_epoch=self.epoch, validation_data=self.x_test)
         seconds = time.perf_counter() - start
         self.epoch += 1
         return {"seconds": seconds, "loss": float(logs["loss"][-1]), "val_loss": float(logs["val_loss"][-1])}

@@ -17,7 +17,7 @@ code units dead, and a pick that one lucky seed supports does not hold on the te
 The chosen recipe then trains on all 60,000 training images and the test set is scored once, at the
 end, for each of 3 seeds: mean +- standard deviation of the wall time and of the test BCE. Those runs
 use ``recipe="fast"`` with nothing else set; a pick other than aekit's own recipe is put in its place
-(``aekit.models.base.FAST_RECIPE``) for them, and the notes say so.
+(``aekit.models._recipes.FAST_RECIPE``) for them, and the notes say so.
 
 A candidate's batch size, peak rate, epochs and Adam beta_2 all go through ``FAST_RECIPE``: passed as
 arguments, a value equal to the estimator's default (batch 256) would be taken for "left alone" and
@@ -51,15 +51,15 @@ LESSON = ("lesson: batch 256, Adam 1e-3 constant, 50 epochs", dict(recipe="stand
 @contextlib.contextmanager
 def fast_recipe(recipe):
     """``recipe="fast"`` made to mean ``recipe`` (batch, peak rate, epochs, beta_2) while the block runs."""
-    from aekit.models import base
+    from aekit.models import _recipes
 
-    saved = dict(base.FAST_RECIPE)
-    base.FAST_RECIPE.update(recipe)
+    saved = dict(_recipes.FAST_RECIPE)
+    _recipes.FAST_RECIPE.update(recipe)
     try:
         yield
     finally:
-        base.FAST_RECIPE.clear()
-        base.FAST_RECIPE.update(saved)
+        _recipes.FAST_RECIPE.clear()
+        _recipes.FAST_RECIPE.update(saved)
 
 
 def fit(x_train, x_val, seed, **params):

@@ -76,7 +76,7 @@ def importance_sampled_nll(vae, x, k, rng, chunk=1000):
         for start in range(0, k, chunk):
             n = min(chunk, k - start)
             z = mean[i] + np.exp(0.5 * log_var[i]) * rng.standard_normal((n, mean.shape[1]))
-            probs = vae.decode(z.astype(np.float32), batch_size=chunk).reshape(n, -1).astype(np.float64)
+            probs = vae.decode(z.astype(np.float32), chunk_size=chunk).reshape(n, -1).astype(np.float64)
             weights.append(log_bernoulli(x[i], probs) + log_normal(z, 0.0, 0.0) - log_normal(z, mean[i], log_var[i]))
         out.append(-(logsumexp(np.concatenate(weights)) - np.log(k)))
     return np.asarray(out)
@@ -147,8 +147,9 @@ def main():
             for epoch in range(1, epochs):  # a fresh binarization each epoch
                 if vae.model_.stop_training:
                     break
-                h = training.train(vae.model_, (rng.random(x_train.shape) < x_train).astype(np.float32), epochs=epoch + 1,
-                                   initial_epoch=epoch, batch_size=128, seed=seed, validation_data=x_val_bin, callbacks=callbacks)
+                h = training.train(vae.model_, (rng.random(x_train.shape) < x_train).astype(np.float32),
+                                   plan=training.TrainingPlan(epochs=epoch + 1, batch_size=128, seed=seed),
+                                   initial_epoch=epoch, validation_data=x_val_bin, callbacks=callbacks)
                 for k_, v in h.items():
                     history.setdefault(k_, []).extend(v)
         elbo = negative_elbo(vae, x_test_bin, np.random.default_rng(1))

@@ -9,6 +9,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from aekit.applications import AnomalyDetector, AutoencoderReducer, linear_probe, roc_auc
+from aekit.applications.anomaly import find_anomalies, write_scores
 from aekit.models import DenseAutoencoder
 
 
@@ -75,6 +76,16 @@ def test_reducer_params_round_trip():
     assert reducer.set_params(epochs=7).epochs == 7
 
 
+def test_reducer_parameters_are_the_dense_family_s_declarations():
+    dense, own = DenseAutoencoder.params, AutoencoderReducer.params
+    assert own["n_components"].kind is dense["latent_dim"].kind and own["activation"] == dense["activation"]
+    assert AutoencoderReducer().get_params()["learning_rate"] == dense["learning_rate"].default
+    with pytest.raises(ValueError, match="n_components must be a positive whole number"):
+        AutoencoderReducer(n_components=0).fit(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="activation must be one of"):
+        AutoencoderReducer(activation="wiggly").fit(np.zeros((4, 3)))
+
+
 # ---------------------------------------------------------------------- anomaly detection
 
 
@@ -120,6 +131,18 @@ def test_prefit_detector_reuses_the_model_and_percentile_sets_threshold(detector
     assert abs(np.mean(strict.predict(normal) == -1) - 0.5) < 0.01
     labels = AnomalyDetector(detector.autoencoder_, prefit=True).fit_predict(normal)
     assert set(np.unique(labels)) == {-1, 1}
+
+
+def test_findings_are_the_detector_s_verdict_written_as_the_scores_table(detector, digits, tmp_path):
+    x = digits.x_test[:40]
+    findings = find_anomalies(detector, x)
+    np.testing.assert_array_equal(findings.scores, detector.anomaly_score(x))
+    np.testing.assert_array_equal(findings.flags, detector.predict(x) == -1)
+    assert not findings.tabular and findings.reasons == {}  # images: no columns to name
+    assert [row["index"] for row in findings.flagged()] == np.flatnonzero(findings.flags).tolist()
+    lines = write_scores(tmp_path / "scores.csv", findings).read_text().splitlines()
+    assert lines[0] == "index,score,anomaly" and len(lines) == 41
+    assert lines[1] == f"0,{findings.scores[0]:.7g},{int(findings.flags[0])}"
 
 
 def test_detector_rejects_bad_settings(digits):

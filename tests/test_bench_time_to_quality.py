@@ -32,11 +32,11 @@ def test_the_pick_is_the_best_worst_seed_among_the_recipes_that_fit_the_time(ben
 
 def test_fast_recipe_stands_in_for_recipe_fast_only_inside_the_block(bench):
     import aekit
-    from aekit.models import base
+    from aekit.models import _recipes
 
-    product = dict(base.FAST_RECIPE)
+    product = dict(_recipes.FAST_RECIPE)
     assert bench.CANDIDATES[[label for label, _ in bench.CANDIDATES].index(bench.PRODUCT_RECIPE)][1] == product
     with bench.fast_recipe({"epochs": 2, "batch_size": 32, "beta_2": 0.9}):
         plan = aekit.DenseAutoencoder(recipe="fast").training_plan()
-        assert (plan["epochs"], plan["batch_size"], plan["learning_rate"]) == (2, 32, product["learning_rate"])
-    assert base.FAST_RECIPE == product
+        assert (plan.epochs, plan.batch_size, plan.learning_rate, plan.beta_2) == (2, 32, product["learning_rate"], 0.9)
+    assert _recipes.FAST_RECIPE == product

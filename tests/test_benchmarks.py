@@ -110,7 +110,7 @@ def test_time_budget_stops_training_and_decays_the_learning_rate():
 
     budget = _common.time_budget(minutes=0.5, learning_rate=1e-2, clock=lambda: float(next(ticks)))
     x = np.random.default_rng(0).random((64, 4), dtype=np.float32)
-    history = training.train(model, x, epochs=1000, batch_size=32, seed=0, callbacks=[budget, RecordRate()])
+    history = training.train(model, x, plan=training.TrainingPlan(epochs=1000, batch_size=32), callbacks=[budget, RecordRate()])
     assert budget.exhausted
     assert 10 <= len(history["loss"]) <= 30  # 30 s of budget, epochs of 1 s (and the gaps between them)
     assert rates[0] == pytest.approx(1e-2)
@@ -124,7 +124,7 @@ def test_time_budget_stops_training_and_decays_the_learning_rate():
         next(ticks)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
     later = _common.time_budget(minutes=0.5, learning_rate=1e-2, clock=lambda: float(next(ticks)), counting_from=started)
-    shorter = training.train(model, x, epochs=1000, batch_size=32, seed=0, callbacks=[later])
+    shorter = training.train(model, x, plan=training.TrainingPlan(epochs=1000, batch_size=32), callbacks=[later])
     assert later.exhausted and len(shorter["loss"]) < len(history["loss"]) / 2
 
 

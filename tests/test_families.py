@@ -11,6 +11,7 @@ import pytest
 
 import aekit
 from aekit.errors import DataError
+from aekit.training import TrainingPlan
 from aekit.models import (
     ConvAutoencoder,
     ConvDenoisingAutoencoder,
@@ -25,6 +26,7 @@ from aekit.models import (
     corrupt,
     make_corruption,
 )
+from aekit.noise import DEFAULT_LEVELS, NOISE_KINDS, NOISE_LIMITS, noise_level
 
 FAST = dict(batch_size=64, learning_rate=1e-2, seed=0)
 # sizes that are multiples of the batch size: on jax every new batch shape costs a compilation
@@ -199,7 +201,7 @@ def test_shift_average_refuses_rows_that_are_no_image(rng):
         model.denoise(table, shift_average=True)
 
 
-@pytest.mark.parametrize("kind", ["gaussian", "dropout", "gaussian_noise", "salt_and_pepper", "masking"])
+@pytest.mark.parametrize("kind", NOISE_KINDS)
 def test_corruption_acts_only_while_training_and_matches_corrupt(kind, rng):
     x = rng.uniform(0.2, 0.8, size=(64, 50)).astype("float32")
     layer = make_corruption(kind, seed=0)
@@ -226,6 +228,12 @@ def test_corrupt_follows_the_lessons_recipes(rng):
         corrupt(x, "speckle")
     with pytest.raises(ValueError, match="in \\[0, 1\\)"):
         make_corruption("masking", 1.5)
+
+
+def test_every_noise_kind_has_a_default_level_and_a_slider_limit_it_accepts():
+    assert set(NOISE_LIMITS) == set(DEFAULT_LEVELS) == set(NOISE_KINDS)
+    for kind in NOISE_KINDS:
+        assert noise_level(kind) == DEFAULT_LEVELS[kind] <= NOISE_LIMITS[kind] == noise_level(kind, NOISE_LIMITS[kind])
 
 
 # ---------------------------------------------------------------------- convolutional shapes
@@ -459,13 +467,14 @@ def test_fast_recipe_fills_the_defaults_left_alone_and_decays_the_learning_rate(
 
     x = data[0]
     fast = DenseAutoencoder((16,), 4, recipe="fast", epochs=3).fit(x)
-    assert fast.training_plan() == {"epochs": 3, "batch_size": 128, "learning_rate": 6e-3, "schedule": "warmup_cosine"}
+    assert fast.training_plan() == TrainingPlan(epochs=3, batch_size=128, learning_rate=6e-3, schedule="warmup_cosine",
+                                                beta_2=0.99)
     assert len(fast.history_["loss"]) == 3 and float(fast.model_.optimizer.learning_rate) < 1e-6  # decayed to zero
     assert fast.model_.optimizer.beta_2 == 0.99 and DenseAutoencoder(epochs=1).fit(x).model_.optimizer.beta_2 == 0.999
     reloaded = tmp_path / "fast.keras"
     fast.save(reloaded)
     assert aekit.load(reloaded).model_.optimizer.beta_2 == 0.99  # a resumed fast run keeps the recipe's Adam
-    assert DenseAutoencoder(recipe="standard").training_plan()["schedule"] == "constant"
+    assert DenseAutoencoder(recipe="standard").training_plan().schedule == "constant"
     assert cli.main(["train", "dense", "--recipe", "fast", "--epochs", "2", "--hidden", "8", "--latent", "2",
                      "--out", str(tmp_path / "run"), "-q"]) == 0
     import json
@@ -481,10 +490,10 @@ def test_cosine_schedule_decays_the_learning_rate_to_a_hundredth_over_the_planne
     x = data[0]
     make = lambda epochs: DenseAutoencoder((16,), 4, epochs=epochs, batch_size=64, learning_rate=1e-2,
                                            learning_rate_schedule="cosine")
-    assert make(4).training_plan()["schedule"] == "cosine"
+    assert make(4).training_plan().schedule == "cosine"
     assert float(make(4).fit(x).model_.optimizer.learning_rate) == pytest.approx(1e-4, rel=1e-3)
     assert float(make(0).fit(x).model_.optimizer.learning_rate) == pytest.approx(1e-2)  # starts at learning_rate
-    assert DenseAutoencoder(recipe="fast", learning_rate_schedule="cosine").training_plan()["schedule"] == "warmup_cosine"
+    assert DenseAutoencoder(recipe="fast", learning_rate_schedule="cosine").training_plan().schedule == "warmup_cosine"
 
     run = tmp_path / "run"
     assert cli.main(["train", "dense", "--learning-rate-schedule", "cosine", "--epochs", "2", "--hidden", "8",

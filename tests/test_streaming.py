@@ -7,23 +7,19 @@ read stops training with one line, the last completed epoch kept.
 
 import json
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from held_run import HeldRun
 from PIL import Image
 
 import aekit
 from aekit import cli, runs
-from aekit.datasets import DataError, concatenate, fingerprint, load_dataset, open_source
-from aekit.datasets import _streaming
+from aekit.datasets import DataError, Source, concatenate, fingerprint, load_dataset, open_source
 from aekit.run_folder import RunFolder
 
-AEKIT = str(Path(sys.executable).with_name("aekit"))
 FIT = dict(hidden_layers=(16,), latent_dim=4, epochs=3, batch_size=16, seed=3)
 
 
@@ -60,7 +56,7 @@ def test_streamed_training_equals_in_memory_training(data, kind):
     reference = load_dataset(data["memmap"] if kind != "images" else data["images"], stream=False, flat=True)
     streamed = load_dataset(data[kind], stream=True, flat=True)
     assert streamed.streamed and not reference.streamed
-    assert isinstance(streamed.x_train, _streaming.Source)
+    assert isinstance(streamed.x_train, Source)
     np.testing.assert_array_equal(np.asarray(streamed.x_train), reference.x_train)  # same split, same samples
 
     a = aekit.DenseAutoencoder(**FIT).fit(reference.x_train, validation_data=reference.x_test)
@@ -90,7 +86,7 @@ def test_sources_index_like_arrays(data):
     np.testing.assert_array_equal(source[-1], whole[-1])
     np.testing.assert_array_equal(np.asarray(source[10:50:3]), whole[10:50:3])
     view = source.take([3, 2, 1]).reshape(3, -1)
-    assert isinstance(view, _streaming.Source) and view.shape == (3, 64)
+    assert isinstance(view, Source) and view.shape == (3, 64)
     np.testing.assert_array_equal(np.asarray(view), whole[[3, 2, 1]].reshape(3, -1))
     mask = np.zeros(120, bool)
     mask[[7, 9]] = True
@@ -105,7 +101,6 @@ def test_sources_index_like_arrays(data):
 def test_the_choice_to_stream_is_automatic_above_a_size(data, monkeypatch):
     assert not load_dataset(data["memmap"]).streamed  # small: loaded whole, as before
     assert load_dataset(data["shards"]).streamed  # shards are always memory-mapped
-    monkeypatch.setattr("aekit.datasets._streaming.stream_threshold", lambda: 1000)
     monkeypatch.setattr("aekit.datasets.stream_threshold", lambda: 1000)
     assert load_dataset(data["memmap"]).streamed and load_dataset(data["images"]).streamed
 
@@ -238,15 +233,13 @@ def test_a_killed_streamed_run_resumes_to_the_unbroken_result(data, tmp_path):
     reference = tmp_path / "reference"
     assert cli.main([*argv, "--out", str(reference), "-q"]) == 0
     run = tmp_path / "run"
-    process = subprocess.Popen([AEKIT, *argv, "--out", str(run), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 240
-    while history_rows(run) < 3:
-        assert process.poll() is None, process.stderr.read().decode()
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=60)
-    assert 3 <= history_rows(run) < 10
+    held = HeldRun([*argv, "--out", run, "-q"], at_epoch=3, marker_folder=tmp_path)  # holds with 3 epochs done
+    try:
+        held.wait_until_held()
+        assert held.stop(signal.SIGKILL)[0] == -signal.SIGKILL
+    finally:
+        held.kill()
+    assert history_rows(run) == 3
     assert cli.main(["train", "--resume", str(run), "-q"]) == 0
     assert RunFolder(run).read_history()["loss"] == pytest.approx(RunFolder(reference).read_history()["loss"], rel=1e-6)
     for a, b in zip(aekit.load(run / "model.keras").model_.weights, aekit.load(reference / "model.keras").model_.weights):

@@ -38,7 +38,7 @@ _EXPORTS = {
     "ConvVariationalAutoencoder": "aekit.models",
     "StackedAutoencoder": "aekit.models",
     "build_conv_variational_autoencoder": "aekit.models",
-    "corrupt": "aekit.models",
+    "corrupt": "aekit.noise",
     "load": "aekit.persistence",
     "save": "aekit.persistence",
     "families": "aekit.registry",

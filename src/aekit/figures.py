@@ -72,7 +72,7 @@ def _reconstructions(sample: Sample, path):
 
 @figure("denoising")
 def _denoising(sample: Sample, path):
-    from aekit.models.denoising import corrupt
+    from aekit.noise import corrupt
 
     if sample.image_shape is None:
         return None

@@ -47,8 +47,8 @@ def new_settings(family: str, params: dict, data: dict, command: str = "train", 
     cls = registry.get(family)
     estimator = cls(**params)
     checked = estimator.validate_params()
-    plan = estimator.training_plan()  # a recipe's values are written down, so the settings say what ran
-    checked.update({name: plan[name] for name in ("epochs", "batch_size", "learning_rate")})
+    plan = estimator.training_plan(checked)  # a recipe's values are written down, so the settings say what ran
+    checked.update(epochs=plan.epochs, batch_size=plan.batch_size, learning_rate=plan.learning_rate)
     settings = {"command": command, "family": family, "params": checked, "data": data}
     if devices is not None:
         settings["devices"] = devices
@@ -91,20 +91,20 @@ def prepare(settings: dict, where=None) -> Prepared:
                        "was the file written by a newer aekit or edited by hand?")
     estimator = cls(**settings["params"])
     try:
-        estimator.validate_params()
+        plan = estimator.training_plan()
     except ParameterError as exc:
         if where is None:
             raise
         raise RunError(f"{where}: field 'params.{next(iter(exc.params.values()))}': {exc.render(lambda n: n)}") from None
-    distribution = _distribution(settings, estimator)
+    distribution = _distribution(settings, plan)
     dataset = load_data(settings)
     data = settings["data"]
     x_train, x_test = training_arrays(estimator, dataset, data.get("path") or data["source"])
     return Prepared(settings, estimator, dataset, x_train, x_test, distribution)
 
 
-def _distribution(settings: dict, estimator):
-    """The data-parallel distribution the settings ask for (checked against the batch size), or None."""
+def _distribution(settings: dict, plan):
+    """The data-parallel distribution the settings ask for (checked against the plan's batch size), or None."""
     from aekit import training
 
     devices = settings.get("devices")
@@ -113,7 +113,7 @@ def _distribution(settings: dict, estimator):
     distribution = training.data_parallel(devices)
     if distribution is not None:
         with training.distributed(distribution):
-            training.data_shards(estimator.training_plan()["batch_size"])
+            plan.shards()
     return distribution
 
 

@@ -56,19 +56,27 @@ def resolve(kind, X, cross_entropy: bool = False) -> str:
     return kind
 
 
-def fit(X, kind, cross_entropy: bool = False) -> dict:
-    """The scaler of ``kind`` fitted on ``X`` (samples along the first axis), as a JSON-ready dict."""
+def fit(X, kind, cross_entropy: bool = False, *, per_column: bool = True) -> dict:
+    """The scaler of ``kind`` fitted on ``X`` (samples along the first axis), as a JSON-ready dict.
+
+    ``per_column=False`` fits one offset and one scale to all of ``X``'s values and repeats them for
+    every column: one affine map for all features, so distances between samples keep their proportions.
+    """
     kind = resolve(kind, X, cross_entropy)
     if kind == "none":
         return {"kind": "none", "offset": None, "scale": None, "bounded": in_unit_range(X)}
     chunks = X.chunks() if getattr(X, "streamed", False) else [np.asarray(X)]
-    mean, std, low, high = _column_stats(chunk.reshape(len(chunk), -1) for chunk in chunks)
+    mean, std, low, high = _column_stats(chunk.reshape(len(chunk), -1) if per_column else chunk.reshape(-1, 1)
+                                         for chunk in chunks)
     if kind == "standard":
         offset, spread = mean, std
     else:
         offset, spread = low, high - low
     constant = spread <= _TINY * np.maximum(1.0, np.abs(offset))
     spread = np.where(constant, 1.0, spread)
+    if not per_column:
+        columns = math.prod(X.shape[1:])
+        offset, spread, constant = (np.repeat(a, columns) for a in (offset, spread, constant))
     return {"kind": kind, "offset": offset.tolist(), "scale": spread.tolist(), "bounded": kind == "minmax",
             "constant_columns": np.flatnonzero(constant).tolist()}
 

@@ -5,9 +5,15 @@ badly, so the reconstruction error is an anomaly score. :class:`AnomalyDetector`
 on it and speaks scikit-learn's outlier-detector language (``IsolationForest``'s conventions).
 On a table the score is measured in the model's scaled units (standardised columns count alike,
 whatever their units), and :meth:`AnomalyDetector.explain` names the columns that made it.
+:func:`find_anomalies` gathers a detector's verdict on new samples and :func:`write_scores` writes
+it as the scores table (``aekit anomaly``'s CSV).
 """
 
 from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
@@ -125,6 +131,52 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if not 0 <= self.contamination <= 0.5:
             raise ValueError(f"contamination must be in [0, 0.5], got {self.contamination!r}")
         return 100.0 * (1.0 - self.contamination)
+
+
+@dataclass
+class Findings:
+    """A fitted detector's verdict on samples: each one's ``scores`` and ``flags`` (True: above the
+    threshold); for a table (``tabular``), ``reasons``: flagged index -> its ``(column, share)`` pairs."""
+
+    scores: np.ndarray
+    flags: np.ndarray
+    reasons: dict
+    tabular: bool
+
+    def flagged(self) -> list[dict]:
+        """One dict per flagged sample, in order: ``index``, ``score`` and for a table ``top_columns``."""
+        return [{"index": i, "score": float(self.scores[i]),
+                 **({"top_columns": [{"column": name, "share": share} for name, share in self.reasons.get(i, [])]}
+                    if self.tabular else {})}
+                for i in np.flatnonzero(self.flags).tolist()]
+
+    def to_csv(self) -> str:
+        """The scores table: ``index``, ``score`` (7 significant digits), ``anomaly`` (1 or 0) and for a
+        table ``top_columns`` (``"name (93%); ..."``, empty for a sample not flagged)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["index", "score", "anomaly", *(["top_columns"] if self.tabular else [])])
+        for i, (score, flag) in enumerate(zip(self.scores, self.flags)):
+            why = "; ".join(f"{name} ({share:.0%})" for name, share in self.reasons.get(i, []))
+            writer.writerow([i, f"{score:.7g}", int(flag), *([why] if self.tabular else [])])
+        return buffer.getvalue()
+
+
+def find_anomalies(detector: AnomalyDetector, X, top: int = 3) -> Findings:
+    """Score ``X`` with a fitted ``detector`` and flag the samples above its threshold; on a table (rows of
+    named columns, not images), also the ``top`` columns that made each flagged score (``top=0``: none)."""
+    scores = detector.anomaly_score(X)
+    flags = detector.predict(X) == -1
+    tabular = len(detector.autoencoder_.input_shape_) == 1
+    explained = detector.explain(X[flags], top=top) if tabular and top and flags.any() else []
+    return Findings(scores, flags, dict(zip(np.flatnonzero(flags).tolist(), explained)), tabular)
+
+
+def write_scores(path, findings: Findings, force: bool = False):
+    """Write ``findings`` as the CSV scores table (:meth:`Findings.to_csv`) to ``path`` through :mod:`aekit.files`."""
+    from aekit.files import write_text
+
+    return write_text(path, findings.to_csv(), force=force)
 
 
 #: the default detector's network: hidden layers, code size as a share of the features, training batches

@@ -4,8 +4,11 @@
 (:mod:`aekit.cli.commands`, thin adapters over the library) and prints its result, as text or as
 one JSON object with ``--json``. A problem the user can fix (an :class:`~aekit.errors.AekitError`)
 ends in one line ``aekit: error: ...`` and exit status 2; anything else is a bug and says so,
-with the traceback behind ``AEKIT_DEBUG=1``. Keras is imported only inside the commands, after
-``--backend`` took effect, so ``aekit --help`` answers at once.
+with the traceback behind ``AEKIT_DEBUG=1``. Ctrl-C (or ``kill``) ends every command with one line
+``aekit: interrupted...`` and exit status 130 (the shell's number for it) wherever it lands: while
+the command starts, works or prints its result, or while it cleans up after an earlier Ctrl-C; a
+command that serves until Ctrl-C (``aekit explore``) is no exception. Keras is imported only inside
+the commands, after ``--backend`` took effect, so ``aekit --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -26,12 +29,16 @@ EXIT_INTERRUPTED = 130
 
 def main(argv=None) -> int:
     """Run the ``aekit`` command line; return its exit status (0 ok, 2 user error, 70 bug, 130 interrupted)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    _terminate_like_ctrl_c()
-    with warnings.catch_warnings():
-        if not os.environ.get("AEKIT_DEBUG"):  # a library's warning is not the user's business: aekit's one line is
-            warnings.simplefilter("ignore")
-        return _main(argv)
+    try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        _terminate_like_ctrl_c()
+        with warnings.catch_warnings():
+            if not os.environ.get("AEKIT_DEBUG"):  # a library's warning is not the user's business: aekit's one line is
+                warnings.simplefilter("ignore")
+            return _main(argv)
+    except KeyboardInterrupt:  # outside the command itself (printing its result, a second Ctrl-C): the same status
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _main(argv: list[str]) -> int:

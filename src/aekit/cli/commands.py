@@ -119,10 +119,10 @@ def _option(family_class, name: str) -> str:
 
 def _training(args, folder: Path, epochs: int, start):
     """Run ``start(callbacks, log)`` with a progress bar; Ctrl-C says what was saved and how to go on."""
-    from aekit import training
+    from aekit.cli.progress import progress_bar
     from aekit.run_folder import MODEL
 
-    callbacks = [] if getattr(args, "quiet", False) else [training.progress_bar(epochs)]
+    callbacks = [] if getattr(args, "quiet", False) else [progress_bar(epochs)]
     try:
         return start(callbacks, lambda message: note(args, message))
     except KeyboardInterrupt:
@@ -218,24 +218,15 @@ def encode(args) -> dict:
 
 
 def reconstruct(args) -> dict:
-    import numpy as np
-
-    from aekit import evaluation
+    from aekit import runs
 
     estimator = _open(args)
     x = _samples(args, estimator, args.data, args.split)
     x_hat = estimator.reconstruct(x)
     plot = _plot(args, estimator, "plot_reconstructions", x, x_hat)
-    if getattr(x, "streamed", False):  # compared chunk by chunk, the samples are not all read at once
-        starts = range(0, len(x), 4096)
-        errors = [evaluation.reconstruction_error(chunk, x_hat[i : i + len(chunk)], "mse") for i, chunk in zip(starts, x.chunks())]
-        mse = float(np.concatenate(errors).mean())
-    else:
-        mse = float(evaluation.reconstruction_error(x, x_hat, "mse").mean())
-    result = {"output": _write(args, x_hat, "reconstructions", estimator), "samples": len(x_hat), "mse": mse}
-    if getattr(estimator, "scaling_", {}).get("kind", "none") != "none":  # the model's units too
-        result["mse_scaled"] = float(estimator.reconstruction_error(x, "mse", scaled=True).mean())
-    return {**result, **plot}
+    scores = runs.evaluate(estimator, x)  # evaluate's numbers: the MSE in the data's units (and in the model's, if it scales)
+    errors = {key: scores[key] for key in ("mse", "mse_scaled") if key in scores}
+    return {"output": _write(args, x_hat, "reconstructions", estimator), "samples": len(x_hat), **errors, **plot}
 
 
 def denoise(args) -> dict:
@@ -247,7 +238,7 @@ def denoise(args) -> dict:
     clean = _samples(args, estimator, args.data, args.split)
     noisy = clean
     if args.add_noise:
-        from aekit.models.denoising import corrupt, noise_level
+        from aekit.noise import corrupt, noise_level
 
         try:
             noise_level(args.add_noise, args.noise_level)
@@ -291,13 +282,8 @@ def interpolate(args) -> dict:
 
 def anomaly(args) -> dict:
     """Score each sample, flag those above the threshold and, for a table, name the columns that made each flag."""
-    import csv
-    import io
-
-    import numpy as np
-
-    from aekit.applications.anomaly import AnomalyDetector
-    from aekit.files import final_path, write_text
+    from aekit.applications.anomaly import AnomalyDetector, find_anomalies, write_scores
+    from aekit.files import final_path
 
     output = final_path(args.output)
     if output.suffix.lower() != ".csv":
@@ -311,18 +297,9 @@ def anomaly(args) -> dict:
     new = _samples(args, estimator, args.data, args.split)
     contamination = 0.01 if args.contamination is None else args.contamination
     detector = AnomalyDetector(estimator, contamination=contamination, percentile=args.percentile, prefit=True).fit(normal)
-    scores = detector.anomaly_score(new)
-    flags = detector.predict(new) == -1
-    table = len(estimator.input_shape_) == 1  # rows of named columns, not images
-    explained = detector.explain(new[flags], top=args.top) if table and args.top and flags.any() else []
-    reasons = dict(zip(np.flatnonzero(flags).tolist(), explained))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["index", "score", "anomaly", *(["top_columns"] if table else [])])
-    for i, (score, flag) in enumerate(zip(scores, flags)):
-        why = "; ".join(f"{name} ({share:.0%})" for name, share in reasons.get(i, []))
-        writer.writerow([i, f"{score:.7g}", int(flag), *([why] if table else [])])
-    write_text(output, buffer.getvalue(), force=args.force)
+    findings = find_anomalies(detector, new, top=args.top)
+    write_scores(output, findings, force=args.force)
+    scores, flagged = findings.scores, findings.flagged()
     plot = {}
     if args.plot:
         from aekit import plots
@@ -330,17 +307,14 @@ def anomaly(args) -> dict:
         plot = {"plot": str(plots.plot_anomaly_scores(scores, detector.threshold_, args.plot, overwrite=args.force))}
     rule = f"percentile {args.percentile:g} of the normal data's scores" if args.percentile is not None \
         else f"{contamination:g} of the normal data above it"
-    note(args, f"wrote {len(scores)} scores to {output}: {int(flags.sum())} above the threshold {detector.threshold_:.4g} ({rule})")
-    flagged = [{"index": i, "score": float(scores[i]), **({"top_columns": [{"column": name, "share": share} for name, share in why]}
-                                                          if table else {})}
-               for i, why in ((i, reasons.get(i, [])) for i in np.flatnonzero(flags).tolist())]
+    note(args, f"wrote {len(scores)} scores to {output}: {len(flagged)} above the threshold {detector.threshold_:.4g} ({rule})")
     for row in flagged[:10]:
         columns = ", ".join(f"{c['column']} ({c['share']:.0%})" for c in row.get("top_columns", []))
         note(args, f"  row {row['index']}: score {row['score']:.4g}" + (f"; {columns}" if columns else ""))
     if len(flagged) > 10:
         note(args, f"  ... and {len(flagged) - 10} more in {output}")
     result = {"output": str(output), "samples": len(scores), "threshold": detector.threshold_,
-              "anomalies": int(np.sum(flags)),  # the rows, with their columns in JSON (the notes show them as text)
+              "anomalies": len(flagged),  # the rows, with their columns in JSON (the notes show them as text)
               "flagged": flagged if getattr(args, "json", False) else [row["index"] for row in flagged]}
     return {**result, **plot}
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 
+from aekit.noise import NOISE_KINDS
 from aekit.params import Flag, Integer, Optional, Real, Sizes
 
 PROG = "aekit"
 BACKENDS = ("jax", "tensorflow", "torch")
-NOISE_KINDS = ("gaussian", "dropout", "gaussian_noise", "salt_and_pepper", "masking")
 #: the train command's own options, not a family's parameters
 DATA_OPTIONS = ("data", "test_size", "train_samples", "image_size", "color_mode", "skip_bad_files", "impute", "stream")
 OUTPUT_OPTIONS = ("out", "force")

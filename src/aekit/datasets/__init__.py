@@ -26,18 +26,10 @@ from aekit.datasets._builtin import (
 from aekit.datasets._dataset import Dataset, fit_shape, split
 from aekit.datasets._hashing import file_digest, hash_file
 from aekit.datasets._images import COLOR_MODES, IMAGE_SUFFIXES, image_names, iter_image_names, read_image_folder
-from aekit.datasets._streaming import (
-    ImageFolderSource,
-    NpySource,
-    Source,
-    concatenate,
-    estimated_bytes,
-    is_glob,
-    is_source,
-    open_shards,
-    shard_files,
-    stream_threshold,
-)
+from aekit.datasets._image_folder_source import ImageFolderSource
+from aekit.datasets._npy_source import NpySource, open_shards, shard_files
+from aekit.datasets._sources import Source, concatenate, is_glob, is_source
+from aekit.datasets._stream_policy import estimated_bytes, stream_threshold
 from aekit.datasets._tables import read_csv
 from aekit.errors import DataError
 

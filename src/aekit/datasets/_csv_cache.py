@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.datasets._hashing import hash_file
-from aekit.datasets._streaming import NpySource
+from aekit.datasets._npy_source import NpySource
 from aekit.datasets._tables import (
     _DECIMAL_COMMA,
     _FLOAT32_MAX,

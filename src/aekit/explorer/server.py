@@ -28,7 +28,8 @@ import numpy as np
 
 from aekit.errors import AekitError
 
-from aekit.explorer.session import MAX_GRID, MAX_IMAGES, NOISE_LIMITS, ExploreSession, _can
+from aekit.explorer.session import MAX_GRID, MAX_IMAGES, ExploreSession, _can
+from aekit.noise import NOISE_LIMITS
 
 HOST = "127.0.0.1"
 log = logging.getLogger("aekit.explorer")
@@ -73,8 +74,10 @@ def explore(model, data, labels=None, *, history=None, metrics=None, image_shape
     to draw flat samples that are not square images.
 
     The page is served on 127.0.0.1 at ``port`` (default: a free one) and its address printed.
-    With ``block=True`` this returns when Ctrl-C stops the server; with ``block=False`` it returns
-    the running :class:`Explorer` at once (``.url``, ``.stop()``), e.g. in a notebook.
+    With ``block=True`` this serves until Ctrl-C, which stops the server (its port is free again)
+    and is raised on as ``KeyboardInterrupt`` wherever it lands, as any interrupted call does (the
+    command line's ``aekit explore`` ends with exit status 130); with ``block=False`` it returns the
+    running :class:`Explorer` at once (``.url``, ``.stop()``), e.g. in a notebook.
     """
     estimator = _estimator(model)
     if hasattr(data, "x_test"):  # an aekit Dataset
@@ -154,11 +157,22 @@ def _shaped(x: np.ndarray, input_shape) -> np.ndarray:
 
 def _serve(session: ExploreSession, port, open_browser: bool, block: bool) -> "Explorer":
     explorer = Explorer(session, port)
-    print(f"aekit explore: {explorer.url}" + ("  (Ctrl-C stops it)" if block else ""), flush=True)
-    if open_browser:
-        webbrowser.open(explorer.url)
-    if block:
+    if not block:
+        print(f"aekit explore: {explorer.url}", flush=True)
+        if open_browser:
+            webbrowser.open(explorer.url)
+        return explorer
+    try:  # from here a Ctrl-C, wherever it lands, stops the server and goes on as KeyboardInterrupt
+        print(f"aekit explore: {explorer.url}  (Ctrl-C stops it)", flush=True)
+        if open_browser:
+            webbrowser.open(explorer.url)
         explorer.wait()
+    except KeyboardInterrupt:
+        explorer.stop()
+        print("aekit explore: stopped", flush=True)
+        raise
+    finally:
+        explorer.stop()
     return explorer
 
 
@@ -184,23 +198,27 @@ class Explorer:
         self._thread.start()
 
     def wait(self):
-        """Serve until Ctrl-C (or a ``stop()`` from another thread), then stop cleanly."""
+        """Serve until ``stop()`` (from another thread) or Ctrl-C; either way the server stops.
+
+        Ctrl-C is raised on as ``KeyboardInterrupt`` once the port is free, so the caller (the
+        command line: exit status 130) knows the wait was interrupted, not ended.
+        """
         try:
             while not self._stopped.is_set():
                 time.sleep(0.2)  # a sleep, not a join: Ctrl-C during Thread.join can leave the thread looking dead
-        except KeyboardInterrupt:
-            print("aekit explore: stopped", flush=True)
         finally:
             self.stop()
 
     def stop(self):
-        """Stop serving and free the port (again: nothing happens)."""
+        """Stop serving and free the port (again: nothing happens); a Ctrl-C meanwhile still frees the port."""
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self._server.shutdown()
-        self._thread.join()
-        self._server.server_close()
+        try:
+            self._server.shutdown()
+            self._thread.join()
+        finally:
+            self._server.server_close()
 
     def __enter__(self):
         return self

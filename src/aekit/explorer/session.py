@@ -15,8 +15,8 @@ import threading
 
 import numpy as np
 
-#: noise kinds offered by the denoising panel, and the largest level its slider allows for each
-NOISE_LIMITS = {"gaussian": 1.0, "dropout": 0.9, "gaussian_noise": 1.0, "salt_and_pepper": 0.9, "masking": 0.9}
+from aekit.noise import DEFAULT_LEVELS, NOISE_LIMITS, corrupt
+
 #: the largest latent grid the generation panel may ask for (n x n decoded images)
 MAX_GRID = 30
 #: the most images one request may ask for (interpolation steps, prior samples, anomalies)
@@ -30,8 +30,6 @@ def _can(estimator, use: str) -> bool:
 
 def _noise_defaults(estimator) -> tuple[str, float]:
     """The noise a denoiser was trained with (other families: gaussian 0.5), within the slider's range."""
-    from aekit.models.denoising import DEFAULT_LEVELS
-
     params = estimator.get_params() if _can(estimator, "denoise") else {}
     kind = params.get("noise", "gaussian")
     level = params.get("noise_level") or DEFAULT_LEVELS[kind]
@@ -134,8 +132,6 @@ class ExploreSession:
 
     def denoising(self, index: int, kind: str, level: float, seed: int) -> dict:
         """Sample ``index`` with ``kind`` noise of ``level``, and what the model makes of it."""
-        from aekit.models.denoising import corrupt
-
         noisy = corrupt(self.x[index : index + 1], kind, level, seed=seed)
         with self._lock:
             output = self.estimator.reconstruct(noisy)

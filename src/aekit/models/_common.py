@@ -2,6 +2,7 @@
 
 import math
 
+from aekit.errors import DataError
 from aekit.params import Sizes
 
 
@@ -60,3 +61,13 @@ def assemble(encoder, decoder, input_shape, corruption=None, name="autoencoder")
     if isinstance(code, (list, tuple)):  # a variational encoder returns [z, mean, log_var]
         code = code[0]
     return keras.Model(inputs, decoder(code), name=name)
+
+
+def checked_columns(columns, sample_shape, error=DataError) -> tuple[str, ...] | None:
+    """Column names for samples of ``sample_shape``: one text per feature of a table, or None."""
+    if columns is None:
+        return None
+    columns = tuple(columns)
+    if len(sample_shape) != 1 or len(columns) != sample_shape[0] or not all(isinstance(c, str) for c in columns):
+        raise error(f"columns: {len(columns)} names for samples shaped {tuple(sample_shape)}; give one name (text) per column of a table")
+    return columns

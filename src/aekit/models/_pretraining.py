@@ -10,10 +10,12 @@ import numpy as np
 from aekit import training
 
 
-def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=10, batch_size=128, learning_rate=1e-3,
-                    seed=0, verbose=0, input_bounded=True):
-    """Greedy layer-wise pretraining: return ``(encoder_layers, decoder_layers, history)``.
+def pretrain_layers(X, hidden_layers, *, plan, activation="relu", tied=False, verbose=0, input_bounded=True):
+    """Greedy layer-wise pretraining along ``plan``: return ``(encoder_layers, decoder_layers, history)``.
 
+    ``plan`` (a :class:`~aekit.training.TrainingPlan`) gives each layer's epochs, the batch size and
+    the (peak) learning rate, held constant: the model's own plan with the pretraining epochs, so a recipe's batch
+    size and rate reach pretraining too.
     Layer ``i`` is trained as a one-hidden-layer autoencoder on the codes of layers ``0..i-1``.
     ``activation`` is one activation for every layer or a sequence of one per layer (a linear
     code layer on top, say). The first decoder reproduces pixels in [0, 1] (sigmoid, binary
@@ -21,7 +23,7 @@ def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=1
     squared error); deeper ones reproduce codes, with sigmoid outputs when those codes are sigmoid
     and linear outputs and mean squared error otherwise. With ``tied=True`` each shallow autoencoder
     is one :class:`~aekit.layers.TiedDense` layer decoding with its transposed kernel, returned as
-    both the encoder and the decoder layer. Layer ``i``'s epochs are shuffled from ``(seed + i, epoch)``.
+    both the encoder and the decoder layer. Layer ``i``'s epochs are shuffled from ``(plan.seed + i, epoch)``.
     """
     import keras
 
@@ -45,9 +47,9 @@ def pretrain_layers(X, hidden_layers, *, activation="relu", tied=False, epochs=1
             decode = keras.layers.Dense(codes.shape[1], activation=output_activation, name=f"decode_{i}")
             shallow = keras.Model(inputs, decode(encode(inputs)))
         shallow.compile(
-            optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy" if bounded else "mse"
+            optimizer=keras.optimizers.Adam(plan.learning_rate), loss="binary_crossentropy" if bounded else "mse"
         )
-        losses = training.train(shallow, codes, epochs=epochs, batch_size=batch_size, seed=seed + i, verbose=verbose)
+        losses = training.train(shallow, codes, plan=plan.replace(seed=plan.seed + i), verbose=verbose)
         history[f"pretrain_{i}_loss"] = losses["loss"]
         codes = training.predict(keras.Model(inputs, encode(inputs)), codes)
         encoders.append(encode)

@@ -17,7 +17,6 @@ the Keras models and returns ``self``; learned state ends in ``_`` (``encoder_``
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,45 +25,15 @@ from sklearn.exceptions import NotFittedError
 
 from aekit import persistence, scaling, training
 from aekit.errors import DataError, ParameterError
-from aekit.params import Choice, Integer, Optional, Param, Real, make_init, merge
-
-#: What every family's training takes; ``epochs`` and ``batch_size`` defaults differ by family.
-TRAINING_PARAMS = (
-    Param("epochs", 20, Integer(0), "passes over the training data (0 keeps the initial weights)", group="training"),
-    Param("batch_size", 256, Integer(1), "samples per gradient step", group="training"),
-    Param("learning_rate", 1e-3, Real(0, min_open=True), "Adam's step size", group="training"),
-    Param("seed", 0, Integer(0, 2**32 - 1), "seed of the initial weights, the shuffling and the noise", group="training"),
-    Param("weight_decay", 0.0, Real(0),
-          "Adam's decoupled weight decay (AdamW: every step shrinks the weights by learning_rate x weight_decay), a "
-          "regulariser against overfitting; 0.01-0.2 acts, values under 1e-3 barely do (0: none)", group="training"),
-    Param("validation_split", 0.0, Real(0, 1, max_open=True),
-          "fraction of the training samples held out (seeded) to measure val_loss on, when no validation data is given",
-          group="training"),
-    Param("early_stopping", 0, Integer(0),
-          "stop after this many epochs without a better val_loss and keep the best epoch's weights (0: off)",
-          group="training"),
-    Param("learning_rate_schedule", "constant", Choice("constant", "cosine"),
-          "constant: learning_rate throughout; cosine: decayed along a cosine from learning_rate to a hundredth of "
-          "it by the last epoch, so a long run settles instead of hovering (the Hinton reduction benchmark decays "
-          "so over its time budget); recipe fast brings its own warm-up and cosine", group="training"),
-    Param("recipe", "standard", Choice("standard", "fast"),
-          "standard: the learning rate stays as given; fast: batch 128, 14 epochs, the learning rate warmed up over "
-          "the first epoch to 0.006 and decayed along a cosine, Adam's beta_2 0.99 (replaces epochs, batch size and "
-          "learning rate left at their defaults); reaches the lesson's 50-epoch quality in a fraction of the time",
-          group="training"),
-)
-#: what ``recipe="fast"`` sets, where the user left the value at its default (chosen on three seeds of a
-#: validation split of MNIST's training images, ``benchmarks/bench_time_to_quality.py``). ``beta_2`` is Adam's:
-#: 0.99 forgets old gradient scales sooner than Keras' 0.999, which at this peak rate left fewer ReLU code
-#: units dead and the worst seed's loss nearer the best's.
-FAST_RECIPE = {"epochs": 14, "batch_size": 128, "learning_rate": 6e-3, "beta_2": 0.99}
-#: what a reconstruction-loss parameter (``loss``, ``reconstruction``) may be: ``auto`` follows the data
-LOSSES = ("auto", "binary_crossentropy", "mse")
-LOSS_HELP = ("reconstruction loss; auto: cross-entropy and a sigmoid output for data in [0, 1] (images), mean squared "
-             "error and a linear output otherwise (tables, scaled by --scale)")
+from aekit.models._common import checked_columns
+from aekit.models._loss import LossPolicy
+from aekit.models._state import ModelState
+from aekit.models._recipes import TRAINING_PARAMS, resolve_plan
+from aekit.params import Choice, Optional, Param, make_init, merge
+from aekit.training import TrainingPlan
 
 
-class Autoencoder(BaseEstimator):
+class Autoencoder(LossPolicy, ModelState, BaseEstimator):
     """Base class of every family: fit, encode, decode, reconstruct, interpolate, save."""
 
     family: str | None = None
@@ -76,8 +45,6 @@ class Autoencoder(BaseEstimator):
     figures = ("loss", "reconstructions", "latent_space")
     #: ``"images"`` when the family needs (H, W, C) samples, ``"any"`` otherwise
     input_kind = "any"
-    #: per-sample error that ``reconstruction_error`` reports by default
-    reconstruction_metric = "mse"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -101,8 +68,9 @@ class Autoencoder(BaseEstimator):
     def _check_params(self, params: dict) -> None:
         """Refuse combinations of valid values that cannot work together (nothing by default)."""
 
-    def _initialise(self, X, verbose):
-        """Set the freshly built model's starting weights from the training data (default: keep the random ones)."""
+    def _initialise(self, X, plan: TrainingPlan, verbose):
+        """Set the freshly built model's starting weights from the training data (default: keep the random ones);
+        any training it does (greedy pretraining) follows ``plan``."""
 
     def _after_load(self):
         """Restore derived state after the models were set by :func:`aekit.load` (nothing by default)."""
@@ -119,67 +87,12 @@ class Autoencoder(BaseEstimator):
         """The run folder's figures for this model (the family's ``figures``; a family may add by settings)."""
         return self.figures
 
-    def needs_unit_range(self) -> bool:
-        """Whether training targets must lie in [0, 1]: a cross-entropy loss asked for by name, or ``"auto"``
-        in a family whose output is a sigmoid whatever the data (one without ``scale``: images)."""
-        loss = self._loss_param()
-        return "crossentropy" in str(loss) or (loss == "auto" and "scale" not in self.params)
+    # ------------------------------------------------------------------ the training plan
 
-    def _loss_param(self):
-        """The family's reconstruction-loss parameter (``loss`` or ``reconstruction``), as set."""
-        return getattr(self, "loss", None) or getattr(self, "reconstruction", None)
-
-    def resolved_loss(self) -> str | None:
-        """The reconstruction loss the model trains with: the one asked for, or for ``"auto"`` cross-entropy
-        when the data the network sees lies in [0, 1] and mean squared error otherwise."""
-        loss = self._loss_param()
-        if loss != "auto":
-            return loss
-        return "binary_crossentropy" if self.bounded_output() else "mse"
-
-    def bounded_output(self) -> bool:
-        """Whether the network reproduces data in [0, 1] (a sigmoid output): true for data in [0, 1] as the
-        network sees it (after scaling), false for standardised or unscaled unbounded data; true before fitting."""
-        fitted = getattr(self, "scaling_", None)
-        return True if fitted is None else bool(fitted["bounded"])
-
-    def _default_metric(self) -> str:
-        """``reconstruction_metric``, unless that is cross-entropy and the model's data is not in [0, 1]."""
-        metric = self.reconstruction_metric
-        return "mse" if metric == "bce" and not self.bounded_output() else metric
-
-    # ------------------------------------------------------------------ the training recipe
-
-    def training_plan(self) -> dict:
-        """Epochs, batch size and (peak) learning rate as the recipe makes them, and its schedule."""
-        plan = {name: getattr(self, name) for name in ("epochs", "batch_size", "learning_rate")}
-        if self.recipe == "fast":
-            for name, value in FAST_RECIPE.items():
-                if name in plan and plan[name] == self.params[name].default:
-                    plan[name] = value
-        return {**plan, "schedule": "warmup_cosine" if self.recipe == "fast" else self.learning_rate_schedule}
-
-    def _apply_schedule(self, plan: dict, n_samples: int) -> None:
-        """Give the freshly built optimizer its weight decay and the plan's learning rate: for ``cosine``, a
-        decay to 1 % of it over the epochs; for recipe ``fast``, a warm-up over an epoch, then a decay to 0, and
-        the recipe's Adam ``beta_2``.
-
-        The schedule counts optimizer steps, which a model file keeps: a resumed run goes on along it."""
-        import keras
-
-        if self.weight_decay:
-            self.model_.optimizer.weight_decay = self.weight_decay
-        steps = -(-n_samples // plan["batch_size"])
-        if plan["schedule"] == "cosine":
-            self.model_.optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
-                initial_learning_rate=plan["learning_rate"], decay_steps=max(1, plan["epochs"] * steps), alpha=0.01,
-            )
-        elif plan["schedule"] == "warmup_cosine":
-            self.model_.optimizer.beta_2 = FAST_RECIPE["beta_2"]  # read when the train step is traced, kept in the model file
-            self.model_.optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
-                initial_learning_rate=plan["learning_rate"] / steps, decay_steps=max(1, (plan["epochs"] - 1) * steps),
-                warmup_target=plan["learning_rate"], warmup_steps=steps,
-            )
+    def training_plan(self, values: dict | None = None) -> TrainingPlan:
+        """The :class:`~aekit.training.TrainingPlan` this estimator trains by: its parameters (``values``, or
+        validated now) as its recipe makes them. Everything that trains reads this one plan."""
+        return resolve_plan(self.validate_params() if values is None else values, self.params)
 
     # ------------------------------------------------------------------ validation
 
@@ -192,10 +105,7 @@ class Autoencoder(BaseEstimator):
             except ParameterError as exc:
                 raise ParameterError(f"{type(self).__name__}: {exc.template}", **exc.params) from None
         self._check_params(values)
-        loss_name = "loss" if "loss" in values else "reconstruction"
-        if values.get("scale") == "standard" and "crossentropy" in str(values.get(loss_name)):
-            raise ParameterError("{p} standard makes values unbounded, which a cross-entropy loss cannot reconstruct; "
-                                 "use {p} minmax, or {l} auto", p="scale", l=loss_name)
+        self._check_loss(values)
         return values
 
     def check_data(self, X) -> None:
@@ -238,21 +148,28 @@ class Autoencoder(BaseEstimator):
         """
         distribution = training.data_parallel(distribution)
         with training.distributed(distribution):
-            return self._fit(X, validation_data, callbacks, verbose, checkpoint, resume, on_epoch_end, distribution, columns)
+            return self._fit(X, y, validation_data=validation_data, callbacks=callbacks, verbose=verbose,
+                             checkpoint=checkpoint, resume=resume, on_epoch_end=on_epoch_end,
+                             distribution=distribution, columns=columns)
 
-    def _fit(self, X, validation_data, callbacks, verbose, checkpoint, resume, on_epoch_end, distribution, columns):
+    def _fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0, checkpoint=None, resume=False,
+             on_epoch_end=None, distribution=None, columns=None):
+        """The one fit every family goes through: validate, scale, build (or reload) and train along one plan.
+
+        A family changes a step through its hooks: :meth:`_check_targets` (labels), :meth:`_check_validation`,
+        :meth:`_build_model` (build and initialise) and :meth:`_train` (the training stages)."""
         import keras
 
-        self.validate_params()
         plan = self.training_plan()
         columns = _column_names(X) if columns is None else columns
         if distribution is not None:
-            training.data_shards(plan["batch_size"])  # a batch that cannot be split is refused before any work
+            plan.shards()  # a batch that cannot be split is refused before any work
         X = self._check_input(X, fitting=not resume)
+        y = self._check_targets(X, y)
         if resume and distribution is not None:
             self._place_on(distribution)
         if validation_data is None and self.validation_split:
-            X, validation_data = _hold_out(X, self.validation_split, self.seed)
+            X, y, validation_data = _hold_out(X, y, self.validation_split, self.seed)
         if resume:
             history = {k: list(v) for k, v in getattr(self, "history_", {}).items()}
             if getattr(self, "early_stopping_", {}).get("stopped"):
@@ -260,22 +177,17 @@ class Autoencoder(BaseEstimator):
             X = self._to_model(X)
         else:
             self.check_data(X)
-            self.columns_ = _checked_columns(columns, X.shape[1:])
+            self.columns_ = checked_columns(columns, X.shape[1:])
             self.scaling_ = scaling.fit(X, getattr(self, "scale", None), cross_entropy="crossentropy" in str(self._loss_param()))
             X = self._to_model(X)  # the network sees (and is initialised and trained on) the scaled values
             with training.no_tensorflow_import():
                 keras.utils.set_random_seed(self.seed)
             self.input_shape_ = tuple(X.shape[1:])
             self.n_features_in_ = int(np.prod(self.input_shape_))
-            self.encoder_, self.decoder_, self.model_ = self._build(self.input_shape_)
-            self._apply_schedule(plan, len(X))
-            self._initialise(X, verbose)
+            self._build_model(X, y, plan, verbose)
             history = {}
             self.early_stopping_ = {}
-        if validation_data is not None:
-            if not isinstance(validation_data, tuple):
-                validation_data = (validation_data, validation_data)
-            validation_data = tuple(self._to_model(self._check_input(v)) for v in validation_data)
+        validation_data = self._check_validation(validation_data)
         if self.early_stopping and validation_data is None:
             raise ParameterError("{p} watches val_loss: give validation data or a validation_split", p="early_stopping")
 
@@ -288,19 +200,8 @@ class Autoencoder(BaseEstimator):
             if on_epoch_end is not None:
                 on_epoch_end(epochs_done, history_so_far)
 
-        self.history_ = training.train(
-            self.model_,
-            X,
-            epochs=plan["epochs"],
-            batch_size=plan["batch_size"],
-            seed=self.seed,
-            validation_data=validation_data,
-            initial_epoch=len(history.get("loss", [])),
-            history=history,
-            callbacks=callbacks,
-            verbose=verbose,
-            on_epoch_end=epoch_done,
-        )
+        self.history_ = self._train(X, y, plan, validation_data=validation_data, history=history,
+                                    callbacks=callbacks, verbose=verbose, on_epoch_end=epoch_done)
         if self.early_stopping and self.early_stopping_.get("weights") is not None:
             self.model_.set_weights(self.early_stopping_["weights"])  # the best epoch's weights, as promised
             self.early_stopping_["stopped"] = True
@@ -308,41 +209,53 @@ class Autoencoder(BaseEstimator):
                 self.save(checkpoint)
         return self
 
-    def _place_on(self, distribution) -> None:
-        """Lay out a loaded model's variables (weights, optimizer, random state) for ``distribution``:
-        through its own model file, loaded again under the distribution, as a checkpoint is."""
-        variables = self.model_.trainable_variables[:1]
-        if variables and _laid_out(variables[0], distribution):
-            return
-        import keras
+    # ------------------------------------------------------------------ the steps of fit a family may change
 
-        with tempfile.TemporaryDirectory() as folder:
-            path = self.save(Path(folder) / "model.keras")
-            with training.no_tensorflow_import():  # every process builds the same initial values before the file's
-                keras.utils.set_random_seed(self.seed)
-            loaded = persistence.load(path)
-        self.__dict__.update({k: v for k, v in loaded.__dict__.items() if k.endswith("_")})
+    def _check_targets(self, X, y):
+        """What the model learns besides ``X`` (nothing: an autoencoder's target is its input; ``y`` is ignored)."""
+        return None
+
+    def _check_validation(self, validation_data):
+        """``validation_data`` (``X_val`` or ``(X_val, target_val)``) checked and scaled as the network sees it."""
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, tuple):
+            validation_data = (validation_data, validation_data)
+        return tuple(self._to_model(self._check_input(v)) for v in validation_data)
+
+    def _build_model(self, X, y, plan: TrainingPlan, verbose) -> None:
+        """Build the Keras models for the (scaled) training data ``X``, their optimizer following ``plan``, then
+        set their starting weights (:meth:`_initialise`)."""
+        self.encoder_, self.decoder_, self.model_ = self._build(self.input_shape_)
+        plan.configure(self.model_.optimizer, len(X))
+        self._initialise(X, plan, verbose)
+
+    def _train(self, X, y, plan: TrainingPlan, *, validation_data, history, callbacks, verbose, on_epoch_end) -> dict:
+        """Train the built model along ``plan`` from where ``history`` ends; return the whole history."""
+        return training.train(self.model_, X, plan=plan, validation_data=validation_data,
+                              initial_epoch=len(history.get("loss", [])), history=history, callbacks=callbacks,
+                              verbose=verbose, on_epoch_end=on_epoch_end)
 
     # ------------------------------------------------------------------ using a trained model
 
-    def encode(self, X, batch_size: int = 4096) -> np.ndarray:
+    def encode(self, X, chunk_size: int = 4096) -> np.ndarray:
         """The code (latent representation) of each sample of ``X``."""
-        return training.predict(self.encoder_, self._model_input(X), batch_size)
+        return training.predict(self.encoder_, self._model_input(X), chunk_size)
 
-    def decode(self, Z, batch_size: int = 4096) -> np.ndarray:
+    def decode(self, Z, chunk_size: int = 4096) -> np.ndarray:
         """Samples decoded from codes ``Z``, in the training data's units."""
         self._check_fitted()
         Z = np.asarray(Z, dtype=np.float32)
         code_shape = tuple(self.decoder_.input_shape[1:])
         if Z.shape[1:] != code_shape:
             raise ValueError(f"codes must have shape (n, {', '.join(map(str, code_shape))}), got {Z.shape}")
-        return self._from_model(training.predict(self.decoder_, Z, batch_size))
+        return self._from_model(training.predict(self.decoder_, Z, chunk_size))
 
-    def reconstruct(self, X, batch_size: int = 4096) -> np.ndarray:
+    def reconstruct(self, X, chunk_size: int = 4096) -> np.ndarray:
         """``decode(encode(X))``: each sample as the model reproduces it, in ``X``'s units."""
-        return self._from_model(self._reconstruct_model(self._model_input(X), batch_size))
+        return self._from_model(self._reconstruct_model(self._model_input(X), chunk_size))
 
-    def reconstruction_error(self, X, metric: str | None = None, batch_size: int = 4096, *, scaled: bool = False,
+    def reconstruction_error(self, X, metric: str | None = None, chunk_size: int = 4096, *, scaled: bool = False,
                              per_column: bool = False) -> np.ndarray:
         """Per-sample reconstruction error of ``X``: ``"mse"`` (mean squared), ``"sse"`` (summed) or ``"bce"``.
 
@@ -359,10 +272,10 @@ class Autoencoder(BaseEstimator):
             raise ValueError("the 'bce' error needs a model of data in [0, 1]; this one reproduces unbounded values: use 'mse'")
         X = self._check_input(X)
         if training.is_streamed(X):  # chunk by chunk: neither the samples nor their reconstructions held at once
-            return np.concatenate([self.reconstruction_error(x, metric, batch_size, scaled=scaled, per_column=per_column)
-                                   for x in X.chunks(batch_size)])
+            return np.concatenate([self.reconstruction_error(x, metric, chunk_size, scaled=scaled, per_column=per_column)
+                                   for x in X.chunks(chunk_size)])
         model_x = self._to_model(X)
-        model_out = self._reconstruct_model(model_x, batch_size)
+        model_out = self._reconstruct_model(model_x, chunk_size)
         if scaled or metric == "bce":
             x, x_hat = model_x, model_out
         else:
@@ -371,9 +284,9 @@ class Autoencoder(BaseEstimator):
             return column_errors(x, x_hat, metric)
         return reconstruction_error(x, x_hat, metric)
 
-    def _reconstruct_model(self, model_x, batch_size: int = 4096) -> np.ndarray:
+    def _reconstruct_model(self, model_x, chunk_size: int = 4096) -> np.ndarray:
         """The network's reconstruction of samples already in its units (scaled), in its units."""
-        return training.predict(self.model_, model_x, batch_size)
+        return training.predict(self.model_, model_x, chunk_size)
 
     def _to_model(self, X) -> np.ndarray:
         """Samples in the data's units -> the network's units (the fitted ``scaling_``; identity without one)."""
@@ -410,59 +323,6 @@ class Autoencoder(BaseEstimator):
 
         An existing aekit model file is replaced; any other file only with ``overwrite=True``."""
         return persistence.save(self, path, overwrite=overwrite)
-
-    def _state(self) -> dict:
-        early = getattr(self, "early_stopping_", {})
-        attributes = dict(self._saved_attributes())
-        if early:
-            attributes["early_stopping_"] = {k: v for k, v in early.items() if k != "weights"}
-        if getattr(self, "scaling_", None) is not None:
-            attributes["scaling_"] = self.scaling_
-        if getattr(self, "columns_", None) is not None:
-            attributes["columns_"] = list(self.columns_)
-        return {
-            "history": getattr(self, "history_", {}),
-            "attributes": attributes,
-            "rng_variables": training.rng_variables(self.model_),
-            "best_weights": early.get("weights"),
-        }
-
-    def _restore(self, model, input_shape, history, attributes, rng_state, best_weights=None) -> None:
-        self.model_ = model
-        self.encoder_, self.decoder_ = self._split_models(model)
-        self.input_shape_ = tuple(input_shape)
-        self.n_features_in_ = int(np.prod(self.input_shape_))
-        self.history_ = history
-        for name, value in attributes.items():
-            setattr(self, name, value)
-        if "scaling_" in attributes:
-            self.scaling_ = scaling.check(attributes["scaling_"], self.n_features_in_)
-        self.columns_ = _checked_columns(attributes.get("columns_"), self.input_shape_, ValueError)
-        if best_weights is not None:
-            self.early_stopping_ = {**getattr(self, "early_stopping_", {}), "weights": best_weights}
-        self._after_load()
-        variables = training.rng_variables(model)
-        if rng_state is not None and len(variables) == len(rng_state):
-            for variable, value in zip(variables, rng_state):
-                variable.assign(np.asarray(value, dtype=variable.dtype))
-
-    def __getstate__(self):
-        """Pickling (joblib, multiprocessing) goes through the model file, not Keras objects."""
-        state = {k: v for k, v in self.__dict__.items() if not _is_keras(v)}
-        if self.__sklearn_is_fitted__():
-            with tempfile.TemporaryDirectory() as folder:
-                state["_model_file"] = self.save(Path(folder) / "model.keras").read_bytes()
-        return state
-
-    def __setstate__(self, state):
-        model_file = state.pop("_model_file", None)
-        self.__dict__.update(state)
-        if model_file is not None:
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "model.keras"
-                path.write_bytes(model_file)
-                loaded = persistence.load(path)
-            self.__dict__.update({k: v for k, v in loaded.__dict__.items() if k not in state})
 
     # ------------------------------------------------------------------ checks
 
@@ -526,37 +386,20 @@ def _column_names(X) -> tuple[str, ...] | None:
     return tuple(names) if names and all(isinstance(name, str) for name in names) else None
 
 
-def _checked_columns(columns, sample_shape, error=DataError) -> tuple[str, ...] | None:
-    """Column names for samples of ``sample_shape``: one text per feature of a table, or None."""
-    if columns is None:
-        return None
-    columns = tuple(columns)
-    if len(sample_shape) != 1 or len(columns) != sample_shape[0] or not all(isinstance(c, str) for c in columns):
-        raise error(f"columns: {len(columns)} names for samples shaped {tuple(sample_shape)}; give one name (text) per column of a table")
-    return columns
-
-
-def _hold_out(X, fraction: float, seed: int):
-    """``(X_train, X_val)``: a seeded ``fraction`` of the samples held out for validation."""
+def _hold_out(X, y, fraction: float, seed: int):
+    """``(X_train, y_train, validation_data)``: a seeded ``fraction`` of the samples (and their targets ``y``,
+    when there are any) held out for validation."""
     order = np.random.default_rng([int(seed), 7]).permutation(len(X))
     n_val = max(1, int(round(len(X) * fraction)))
     if len(X) - n_val < 1:
         raise DataError(f"validation_split={fraction} leaves no sample to train on ({len(X)} samples)")
+    kept, held = np.sort(order[n_val:]), np.sort(order[:n_val])
     take = X.take if training.is_streamed(X) else X.__getitem__  # a source: views, nothing read yet
-    return take(np.sort(order[n_val:])), take(np.sort(order[:n_val]))
-
-
-def _laid_out(variable, distribution) -> bool:
-    """Whether ``variable`` already lives on ``distribution``'s devices (built or loaded under it)."""
-    sharding = getattr(getattr(variable, "value", None), "sharding", None)
-    devices = getattr(sharding, "device_set", None)
-    return devices is not None and set(devices) == set(distribution.device_mesh.devices.flat)
+    if y is None:
+        return take(kept), None, take(held)
+    return take(kept), y[kept], (take(held), y[held])
 
 
 def _as_dict(params) -> dict:
     """A base's parameters: a family's merged dict, or a mixin's own list of Param entries."""
     return params if isinstance(params, dict) else {p.name: p for p in params}
-
-
-def _is_keras(value) -> bool:
-    return type(value).__module__.startswith("keras") or hasattr(value, "get_weights")

@@ -9,6 +9,7 @@ behave exactly as in the dense :class:`~aekit.models.variational.VariationalAuto
 """
 
 from aekit.models._common import as_shape, assemble, check_sizes, make_optimizer
+from aekit.models._params import LATENT_DIM
 from aekit.models.base import Autoencoder
 from aekit.models.conv import ImageInput, check_pooling_depth, pooling_padding
 from aekit.models.variational import VariationalUses, kl_scale, reconstruction_loss
@@ -87,11 +88,11 @@ class ConvVariationalAutoencoder(ImageInput, VariationalUses, Autoencoder):
     summary = "variational with a convolutional encoder and decoder"
     params = (
         Param("filters", (32, 64), Sizes(min_len=1), "filters of the stride-2 convolutions, e.g. 32,64", positional=True),
-        Param("latent_dim", 2, Integer(1), "size of the code", flag="latent", positional=True),
+        LATENT_DIM,
         Param("dense_units", 16, Integer(0), "units of the dense layer before the Gaussian (0: none)"),
         Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
     )
-    defaults = {"batch_size": 128, "reconstruction": "binary_crossentropy"}
+    defaults = {"latent_dim": 2, "batch_size": 128, "reconstruction": "binary_crossentropy"}
 
     def _build(self, input_shape):
         return build_conv_variational_autoencoder(

@@ -20,7 +20,9 @@ from aekit.models._common import (
     size,
     unflatten_output,
 )
-from aekit.models.base import LOSS_HELP, LOSSES, Autoencoder, ScaledInput
+from aekit.models._loss import LOSS_HELP, LOSSES
+from aekit.models._params import LATENT_DIM
+from aekit.models.base import Autoencoder, ScaledInput
 from aekit.params import ACTIVATIONS, Choice, Flag, Integer, Param, Real, Sizes
 
 
@@ -158,7 +160,7 @@ class DenseAutoencoder(ScaledInput, Autoencoder):
     params = (
         Param("hidden_layers", (128, 64), Sizes(), "hidden layer sizes from the input to the code, e.g. 128,64",
               flag="hidden", positional=True),
-        Param("latent_dim", 32, Integer(1), "size of the code", flag="latent", positional=True),
+        LATENT_DIM,
         Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
         Param("code_activation", "relu", Choice(*ACTIVATIONS), "activation of the code layer"),
         Param("l1", 0.0, Real(0), "weight of an L1 penalty on the code's activations (0: none)"),
@@ -196,8 +198,8 @@ class DenseAutoencoder(ScaledInput, Autoencoder):
             learning_rate=self.learning_rate,
         )
 
-    def _initialise(self, X, verbose):
-        """With ``pretrain_epochs``: start from greedily pretrained layers instead of random ones."""
+    def _initialise(self, X, plan, verbose):
+        """With ``pretrain_epochs``: start from greedily pretrained layers (along ``plan``) instead of random ones."""
         import keras
 
         from aekit.models._pretraining import pretrain_layers
@@ -208,9 +210,8 @@ class DenseAutoencoder(ScaledInput, Autoencoder):
         sizes = [*self.hidden_layers, self.latent_dim]
         activations = [self.activation] * len(self.hidden_layers) + [self._code_activation() or "linear"]
         encoders, decoders, self.pretrain_history_ = pretrain_layers(
-            X, sizes, activation=activations, tied=self.tied_weights, epochs=int(self.pretrain_epochs),
-            batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed, verbose=verbose,
-            input_bounded=self.bounded_output(),
+            X, sizes, activation=activations, tied=self.tied_weights, plan=plan.replace(epochs=int(self.pretrain_epochs)),
+            verbose=verbose, input_bounded=self.bounded_output(),
         )
         if self.tied_weights:
             built = tied_layers(self.model_)

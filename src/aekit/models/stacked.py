@@ -58,12 +58,10 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
 
         ``validation_data`` is ``(X_val, y_val)``; ``callbacks`` apply to the fine-tuning stage.
         """
-        import keras
+        return self._fit(X, y, validation_data=validation_data, callbacks=callbacks, verbose=verbose)
 
-        from aekit.models._pretraining import pretrain_layers
-
-        self.validate_params()
-        X = self._check_input(X, fitting=True)
+    def _check_targets(self, X, y):
+        """The labels, one per sample, checked as scikit-learn's classifiers check them; ``classes_`` from them."""
         if y is None:
             raise ValueError("StackedAutoencoder requires y to be passed, but the target y is None: fit(X, y) needs the labels")
         from sklearn.utils.multiclass import check_classification_targets
@@ -73,62 +71,56 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
         check_classification_targets(y)
         if y.shape != (len(X),):
             raise ValueError(f"y must hold one label per sample, shape ({len(X)},), got {y.shape}")
-        self.classes_, targets = np.unique(y, return_inverse=True)
+        self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError("y holds 1 class; a classifier needs at least two")
-        hidden_layers = check_sizes("hidden layer sizes", self.hidden_layers)
-        validation = None
-        if validation_data is not None:
-            X_val, y_val = validation_data
-            validation = (self._check_input(X_val, fitting=True), self._encode_labels(y_val))
+        return y
 
-        with training.no_tensorflow_import():
-            keras.utils.set_random_seed(self.seed)
-        self.input_shape_ = tuple(X.shape[1:])
-        self.n_features_in_ = int(np.prod(self.input_shape_))
-        encoders, decoders, self.history_ = pretrain_layers(
-            X,
-            hidden_layers,
-            activation=self.activation,
-            epochs=self.pretrain_epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            seed=self.seed,
-            verbose=verbose,
+    def _check_validation(self, validation_data):
+        if validation_data is None:
+            return None
+        X_val, y_val = validation_data
+        return self._check_input(X_val, fitting=True), self._encode_labels(y_val)
+
+    def _build_model(self, X, y, plan, verbose):
+        """Stage 1: pretrain one shallow autoencoder per layer (along ``plan``), then stack them under a head."""
+        import keras
+
+        from aekit.models._pretraining import pretrain_layers
+
+        hidden_layers = check_sizes("hidden layer sizes", self.hidden_layers)
+        encoders, decoders, self.pretrain_history_ = pretrain_layers(
+            X, hidden_layers, activation=self.activation, plan=plan.replace(epochs=self.pretrain_epochs), verbose=verbose,
         )
         self.encoder_, self.decoder_ = _stack(self.input_shape_, encoders, decoders)
         head = keras.layers.Dense(len(self.classes_), activation="softmax", name="head")
         self.model_ = _combined(self.encoder_, self.decoder_, head, self.input_shape_)
         self._after_load()
 
-        check_on = validation or (X, targets)
+    def _train(self, X, y, plan, *, validation_data, history, callbacks, verbose, on_epoch_end):
+        """Stages 2 and 3: the head on the frozen encoders, then everything fine-tuned on the labels."""
+        targets = self._encode_labels(y)
+        self.history_ = dict(self.__dict__.pop("pretrain_history_"))
+        check_on = validation_data or (X, targets)
         self.encoder_.trainable = False
-        self._train_classifier("head", X, targets, self.head_epochs, self.learning_rate, validation, (), verbose)
+        self._train_classifier("head", X, targets, plan.replace(epochs=self.head_epochs), validation_data, (), verbose)
         self.frozen_accuracy_ = self._accuracy(*check_on)
         self.encoder_.trainable = True
-        self._train_classifier("finetune", X, targets, self.epochs, self.finetune_learning_rate, validation, callbacks, verbose)
+        finetune = plan.replace(learning_rate=self.finetune_learning_rate)
+        self._train_classifier("finetune", X, targets, finetune, validation_data, callbacks, verbose)
         self.finetuned_accuracy_ = self._accuracy(*check_on)
-        return self
+        return self.history_
 
-    def _train_classifier(self, stage, X, targets, epochs, learning_rate, validation, callbacks, verbose):
+    def _train_classifier(self, stage, X, targets, plan, validation, callbacks, verbose):
         import keras
 
         self.classifier_.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
+            optimizer=keras.optimizers.Adam(plan.learning_rate),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        history = training.train(
-            self.classifier_,
-            X,
-            targets,
-            epochs=epochs,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            validation_data=validation,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
+        history = training.train(self.classifier_, X, targets, plan=plan, validation_data=validation,
+                                 callbacks=callbacks, verbose=verbose)
         self.history_.update({f"{stage}_{name}": values for name, values in history.items()})
 
     def _after_load(self):
@@ -154,20 +146,20 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
 
     # ------------------------------------------------------------------ using the trained model
 
-    def predict_proba(self, X, batch_size: int = 4096) -> np.ndarray:
+    def predict_proba(self, X, chunk_size: int = 4096) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         X = self._check_input(X)
-        return training.predict(self.classifier_, X, batch_size)
+        return training.predict(self.classifier_, X, chunk_size)
 
-    def predict(self, X, batch_size: int = 4096) -> np.ndarray:
+    def predict(self, X, chunk_size: int = 4096) -> np.ndarray:
         """The most probable class of each sample."""
-        probabilities = self.predict_proba(X, batch_size)
+        probabilities = self.predict_proba(X, chunk_size)
         return self.classes_[np.argmax(probabilities, axis=1)]
 
-    def _reconstruct_model(self, model_x, batch_size: int = 4096) -> np.ndarray:
+    def _reconstruct_model(self, model_x, chunk_size: int = 4096) -> np.ndarray:
         """Samples passed through the fine-tuned encoders and the pretrained decoders (the network's
         first output; its second is the classifier's)."""
-        return training.predict(self.model_, model_x, batch_size)[0]
+        return training.predict(self.model_, model_x, chunk_size)[0]
 
     def _accuracy(self, X, targets):
         return float(np.mean(np.argmax(self.predict_proba(X), axis=1) == targets))

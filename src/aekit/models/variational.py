@@ -19,8 +19,10 @@ from aekit.models._common import (
     size,
     unflatten_output,
 )
-from aekit.models.base import LOSS_HELP, LOSSES, Autoencoder, ScaledInput
-from aekit.params import ACTIVATIONS, Choice, Integer, Param, Real, Sizes
+from aekit.models._loss import LOSS_HELP, LOSSES
+from aekit.models._params import LATENT_DIM
+from aekit.models.base import Autoencoder, ScaledInput
+from aekit.params import ACTIVATIONS, Choice, Param, Real, Sizes
 
 
 def build_variational_autoencoder(
@@ -109,20 +111,20 @@ class VariationalUses:
     figures = ("samples", "latent_manifold")
     reconstruction_metric = "bce"
 
-    def encode(self, X, batch_size: int = 4096, sample: bool = False) -> np.ndarray:
+    def encode(self, X, chunk_size: int = 4096, sample: bool = False) -> np.ndarray:
         """Posterior means of ``X`` (or samples ``z`` with ``sample=True``)."""
-        z, mean, _ = training.predict(self.encoder_, self._model_input(X), batch_size)
+        z, mean, _ = training.predict(self.encoder_, self._model_input(X), chunk_size)
         return z if sample else mean
 
-    def encode_distribution(self, X, batch_size: int = 4096):
+    def encode_distribution(self, X, chunk_size: int = 4096):
         """``(mean, log_var)`` of the Gaussian posterior q(z|x) for each sample."""
-        _, mean, log_var = training.predict(self.encoder_, self._model_input(X), batch_size)
+        _, mean, log_var = training.predict(self.encoder_, self._model_input(X), chunk_size)
         return mean, log_var
 
-    def _reconstruct_model(self, model_x, batch_size: int = 4096) -> np.ndarray:
+    def _reconstruct_model(self, model_x, chunk_size: int = 4096) -> np.ndarray:
         """Decode the posterior means: the model's deterministic reconstruction (``reconstruct`` uses it)."""
-        _, mean, _ = training.predict(self.encoder_, model_x, batch_size)
-        return training.predict(self.decoder_, mean, batch_size)
+        _, mean, _ = training.predict(self.encoder_, model_x, chunk_size)
+        return training.predict(self.decoder_, mean, chunk_size)
 
     def sample(self, n: int, seed=None) -> np.ndarray:
         """``n`` new samples decoded from codes drawn from the N(0, I) prior."""
@@ -153,9 +155,10 @@ class VariationalAutoencoder(ScaledInput, VariationalUses, Autoencoder):
     summary = "variational (dense): generate new samples, interpolate"
     params = (
         Param("hidden_layers", (512,), Sizes(), "hidden layer sizes from the input to the code", flag="hidden", positional=True),
-        Param("latent_dim", 2, Integer(1), "size of the code", flag="latent", positional=True),
+        LATENT_DIM,
         Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
     )
+    defaults = {"latent_dim": 2}
 
     def _build(self, input_shape):
         return build_variational_autoencoder(
