@@ -186,13 +186,14 @@ def test_help_of_the_real_executable():
 
 
 def test_explore_serves_the_run_until_ctrl_c(session):
+    """Ctrl-C is sent once the address is printed and the page answered: states, not a time."""
     import signal
     import urllib.request
 
     process = subprocess.Popen([AEKIT, "explore", str(session["run"]), "--no-browser"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
-        line = process.stdout.readline()
+        line = process.stdout.readline()  # printed once the server listens
         url = line.split()[2]
         assert url.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(url, timeout=30) as page:
@@ -200,7 +201,10 @@ def test_explore_serves_the_run_until_ctrl_c(session):
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
-    assert process.returncode == 0 and "Traceback" not in err
+    # stopped by Ctrl-C, the command says so and ends as every interrupted aekit command does: 130
+    assert process.returncode == cli.EXIT_INTERRUPTED == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "aekit: interrupted"
+    assert out.strip().splitlines()[-1] == "aekit explore: stopped"
 
 
 def test_info_names_the_backend_and_where_it_came_from(capsys):

@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import threading
 import time
+import types
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -282,8 +283,8 @@ def test_blocking_explore_prints_its_address_and_stops_on_ctrl_c(vae, capsys, mo
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
 
-    # Ctrl-C is pressed once the main thread waits in Explorer.wait and the page answers: a press any
-    # earlier (the socket listens before wait begins) would reach pytest itself and end the worker.
+    # Ctrl-C is pressed once the main thread is inside explore (it has begun Explorer.wait) and the
+    # page answers: states, not a time. A press before explore is entered would reach pytest itself.
     waiting = threading.Event()
     original_wait = Explorer.wait
 
@@ -294,23 +295,62 @@ def test_blocking_explore_prints_its_address_and_stops_on_ctrl_c(vae, capsys, mo
     monkeypatch.setattr(Explorer, "wait", wait_and_signal)
 
     def press_ctrl_c_once_serving():
-        if not waiting.wait(timeout=60):
-            return
         try:  # the page answering shows the server thread serves; the test's assertions judge the rest
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            waiting.wait(timeout=120)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             connection.request("GET", "/")
             connection.getresponse().read()
             connection.close()
-        except OSError:
-            pass
-        time.sleep(0.3)  # longer than one of wait's 0.2 s naps: the main thread sleeps inside its try
-        _thread.interrupt_main()
+        finally:
+            _thread.interrupt_main()  # wherever the main thread is inside explore, the server stops
 
     threading.Thread(target=press_ctrl_c_once_serving, daemon=True).start()
-    explorer = aekit.explore(vae.session.estimator, vae.session.x, port=port, open_browser=False, block=True)
+    with pytest.raises(KeyboardInterrupt):  # an interrupted call says so, as any Python call does
+        aekit.explore(vae.session.estimator, vae.session.x, port=port, open_browser=False, block=True)
     assert capsys.readouterr().out.splitlines() == [f"aekit explore: http://127.0.0.1:{port}/  (Ctrl-C stops it)", "aekit explore: stopped"]
     with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", explorer.port), timeout=2)
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+@pytest.mark.parametrize("moment", ["loading the run", "opening the browser", "serving", "stopping"])
+def test_aekit_explore_ends_with_status_130_wherever_ctrl_c_lands(vae_run, moment, capsys, monkeypatch):
+    """Ctrl-C is raised exactly where the name says (no timing): the status is 130 each time, the port freed."""
+    from aekit.explorer import server
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    started = []
+    original_init = Explorer.__init__
+
+    def remember(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        started.append(self)
+
+    monkeypatch.setattr(Explorer, "__init__", remember)
+    if moment == "loading the run":
+        monkeypatch.setattr(server, "_run_inputs", ctrl_c)
+    elif moment == "opening the browser":
+        monkeypatch.setattr(server.webbrowser, "open", ctrl_c)
+    else:  # Ctrl-C in wait's loop; "stopping": a second one while the server shuts down
+        monkeypatch.setattr(server, "time", types.SimpleNamespace(sleep=ctrl_c))
+        if moment == "stopping":
+            shutdown = server._Server.shutdown
+
+            def shutdown_then_ctrl_c(self):
+                shutdown(self)
+                raise KeyboardInterrupt
+
+            monkeypatch.setattr(server._Server, "shutdown", shutdown_then_ctrl_c)
+    argv = ["explore", str(vae_run)] + ([] if moment == "opening the browser" else ["--no-browser"])
+    assert cli.main(argv) == 130
+    out, err = capsys.readouterr()
+    assert err.strip().splitlines()[-1] == "aekit: interrupted"
+    assert len(started) == (0 if moment == "loading the run" else 1)
+    for explorer in started:
+        assert out.splitlines()[-1] == "aekit explore: stopped"
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", explorer.port), timeout=2)
 
 
 def test_a_run_still_training_is_refused(vae_run, tmp_path):

@@ -11,12 +11,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from held_run import HeldRun
 
 from aekit import cli
 from aekit.datasets import load_dataset
@@ -325,19 +325,18 @@ def test_no_folder_is_left_by_a_run_that_fails_before_its_first_epoch(tmp_path, 
 
 def test_a_second_process_on_a_training_run_is_refused_and_a_stale_lock_taken_over(tmp_path):
     folder = tmp_path / "busy"
-    first = subprocess.Popen([AEKIT, "train", "dense", "--epochs", "200", "--hidden", "8", "--latent", "2",
-                              "--out", str(folder), "-q"], stderr=subprocess.PIPE, text=True)
+    # the first process holds after its first checkpoint, still training (and locking) until killed
+    first = HeldRun(["train", "dense", "--epochs", "3", "--hidden", "8", "--latent", "2", "--out", folder, "-q"],
+                    at_epoch=1, marker_folder=tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        while not (folder / "model.keras").exists():
-            assert first.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
+        first.wait_until_held()
+        assert (folder / "model.keras").exists()
         second = subprocess.run([AEKIT, "train", "--resume", str(folder), "-q"], capture_output=True, text=True, timeout=120)
         assert second.returncode == 2
         assert f"is in use by aekit process {first.pid}" in second.stderr and "Traceback" not in second.stderr
+        assert first.stop(signal.SIGKILL)[0] == -signal.SIGKILL
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=60)
+        first.kill()
     assert (folder / ".aekit-lock").exists()  # a kill -9 cannot clean up: the lock is stale now
     resumed = subprocess.run([AEKIT, "train", "--resume", str(folder), "-q", "--json"], capture_output=True, text=True,
                              timeout=600)
@@ -535,17 +534,18 @@ def test_mistakes_in_names_are_found_before_any_work(run, tmp_path, capsys, monk
 
 def test_sigterm_before_the_first_epoch_leaves_no_folder(tmp_path):
     folder = tmp_path / "stopped"
-    process = subprocess.Popen([AEKIT, "train", "conv", "--filters", "16,16", "--epochs", "3", "--data", "digits",
-                                "--out", str(folder), "-q"], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (folder / "settings.json").exists():
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.01)
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=120)
-    assert "Traceback" not in err
-    if not (folder / "model.keras").exists():  # stopped before its first epoch ended
-        assert not folder.exists()
+    # held as the first epoch begins: the folder and settings.json exist, no epoch is done
+    run = HeldRun(["train", "conv", "--filters", "4,4", "--epochs", "3", "--data", "digits", "--out", folder, "-q"],
+                  at_epoch=0, marker_folder=tmp_path)
+    try:
+        run.wait_until_held()
+        assert (folder / "settings.json").exists() and not (folder / "model.keras").exists()
+        status, _, err = run.stop(signal.SIGTERM)
+    finally:
+        run.kill()
+    assert status == 130 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "aekit: interrupted; no epoch was completed, so nothing was kept"
+    assert not folder.exists()
 
 
 SIGTERM_INSIDE_A_GC_CALLBACK = """
@@ -561,10 +561,12 @@ def collecting(phase, info):  # jax registers such a callback; a signal handled 
             pass
 
 gc.callbacks.append(collecting)
-gc.collect()
-gc.callbacks.remove(collecting)
 try:
-    time.sleep(5)
+    gc.collect()
+    gc.callbacks.remove(collecting)
+    deadline = time.monotonic() + 50
+    while time.monotonic() < deadline:  # until the SIGTERM sent again stops this (the deadline only fails it)
+        time.sleep(0.01)
 except KeyboardInterrupt:
     print("stopped")
     sys.exit(0)

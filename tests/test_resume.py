@@ -1,18 +1,17 @@
 """Resumable training: a killed or interrupted run continues to the result of an uninterrupted one.
 
-The command-line tests kill the real ``aekit`` executable (SIGKILL, SIGINT) once a few epochs are
-checkpointed and compare the resumed run with the same run trained without a break.
+The command-line tests stop ``aekit`` (SIGINT, SIGKILL) while it holds at a chosen epoch (see
+``held_run``: the epochs kept never depend on the machine's speed) and compare the resumed run
+with the same run trained without a break.
 """
 
 import json
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from held_run import HeldRun
 
 import aekit
 from aekit import cli, runs, training
@@ -21,7 +20,6 @@ from aekit.files import TEMP_MARK
 from aekit.run_folder import RunFolder
 from aekit.models import VariationalAutoencoder
 
-AEKIT = str(Path(sys.executable).with_name("aekit"))
 EPOCHS = 12
 TRAIN = ["train", "dense", "--hidden", "32", "--latent", "8", "--epochs", str(EPOCHS), "--batch-size", "16", "--train-samples", "256", "--seed", "3"]
 
@@ -34,21 +32,14 @@ def history_rows(folder) -> int:
         return 0
 
 
-def start_and_stop(argv, folder, sig, rows):
-    """Run ``aekit argv`` in a subprocess and send it ``sig`` once ``history.csv`` has ``rows`` rows.
-
-    ``history.csv`` is written just after the epoch's checkpoint, so the checkpoint then holds at
-    least ``rows`` epochs.
-    """
-    process = subprocess.Popen([AEKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 240
-    while history_rows(folder) < rows:
-        assert process.poll() is None, "training ended before it could be stopped: " + process.stderr.read()
-        assert time.monotonic() < deadline, "no epoch finished in time"
-        time.sleep(0.01)
-    process.send_signal(sig)
-    out, err = process.communicate(timeout=120)
-    return process.returncode, out, err
+def start_and_stop(argv, sig, epochs_done, marker_folder):
+    """Run ``aekit argv`` in a subprocess and send it ``sig`` while it holds with ``epochs_done`` epochs checkpointed."""
+    run = HeldRun(argv, at_epoch=epochs_done, marker_folder=marker_folder)
+    try:
+        run.wait_until_held()
+        return run.stop(sig)
+    finally:
+        run.kill()
 
 
 def checkpoint_epochs(folder) -> int:
@@ -76,7 +67,7 @@ def test_ctrl_c_then_kill_9_then_resume_matches_the_uninterrupted_run(tmp_path, 
     folder = tmp_path / "run"
 
     # Ctrl-C: a clean exit that says how to continue; the files agree on the epochs done
-    status, _, err = start_and_stop([*TRAIN, "--out", str(folder)], folder, signal.SIGINT, rows=4)
+    status, _, err = start_and_stop([*TRAIN, "--out", str(folder)], signal.SIGINT, 4, tmp_path)
     assert status == 130
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == (
@@ -84,16 +75,16 @@ def test_ctrl_c_then_kill_9_then_resume_matches_the_uninterrupted_run(tmp_path, 
     )
     assert json.loads((folder / "settings.json").read_text())["status"] == "interrupted"
     first = checkpoint_epochs(folder)
-    assert history_rows(folder) == first >= 3
+    assert history_rows(folder) == first == 4
 
-    # kill -9 of the resumed run: whatever the kill cut short, the files in place are whole
-    status, _, err = start_and_stop(["train", "--resume", str(folder)], folder, signal.SIGKILL, rows=first + 3)
+    # kill -9 of the resumed run, three epochs on: the files in place are whole
+    status, _, err = start_and_stop(["train", "--resume", str(folder)], signal.SIGKILL, first + 3, tmp_path)
     assert status == -signal.SIGKILL
     assert f"resuming {folder} after epoch {first} of {EPOCHS}" in err
     assert f"epoch {first + 1}/{EPOCHS}" in err and f"epoch {first}/{EPOCHS}" not in err
     second = checkpoint_epochs(folder)
-    assert first + 2 <= second < EPOCHS
-    assert history_rows(folder) in (second - 1, second)  # the CSV follows the checkpoint, never runs ahead
+    assert second == first + 3 < EPOCHS
+    assert history_rows(folder) == second  # the CSV follows the checkpoint, never runs ahead
     assert json.loads((folder / "settings.json").read_text())["status"] == "running"
 
     assert cli.main(["train", "--resume", str(folder), "-q"]) == 0

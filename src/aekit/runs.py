@@ -327,8 +327,10 @@ def _epochs_kept(run: RunFolder) -> int:
         return 1
 
 
-def evaluate(estimator, x) -> dict:
+def evaluate(estimator, x, x_hat=None) -> dict:
     """Scores of ``estimator``'s reconstructions of ``x``: MSE, cross-entropy, PSNR (and SSIM for images).
+
+    ``x_hat``: the reconstructions of an in-memory ``x`` when the caller has them already (not made again).
 
     For data a model scales (a table in its own units) the image numbers mean nothing: the scores
     are the MSE in the data's units and ``mse_scaled``, in the model's (standardised) units, where
@@ -342,7 +344,7 @@ def evaluate(estimator, x) -> dict:
         x = estimator._check_input(x)
         scores = summary_of_chunks((chunk, estimator.reconstruct(chunk)) for chunk in x.chunks())
     else:
-        scores = summary(x, estimator.reconstruct(x))
+        scores = summary(x, estimator.reconstruct(x) if x_hat is None else x_hat)
     fitted = getattr(estimator, "scaling_", None) or {"kind": "none", "bounded": True}
     if fitted["kind"] != "none" or not fitted["bounded"]:
         scores = {key: scores[key] for key in ("samples", "mse")}

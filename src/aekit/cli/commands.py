@@ -224,7 +224,7 @@ def reconstruct(args) -> dict:
     x = _samples(args, estimator, args.data, args.split)
     x_hat = estimator.reconstruct(x)
     plot = _plot(args, estimator, "plot_reconstructions", x, x_hat)
-    scores = runs.evaluate(estimator, x)  # evaluate's numbers: the MSE in the data's units (and in the model's, if it scales)
+    scores = runs.evaluate(estimator, x, x_hat)  # evaluate's numbers: the MSE in the data's units (and in the model's, if it scales)
     errors = {key: scores[key] for key in ("mse", "mse_scaled") if key in scores}
     return {"output": _write(args, x_hat, "reconstructions", estimator), "samples": len(x_hat), **errors, **plot}
 
