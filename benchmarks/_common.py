@@ -35,8 +35,15 @@ LOAD_AT_START = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else N
 def parser(doc: str) -> argparse.ArgumentParser:
     """The arguments every script takes: ``--quick`` (tiny data, seconds) and ``--out`` (results folder)."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="tiny data and budgets: checks the script runs, numbers mean nothing")
-    p.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results, or results/quick with --quick)")
+    p.add_argument(
+        "--quick", action="store_true", help="tiny data and budgets: checks the script runs, numbers mean nothing"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (default benchmarks/results, or results/quick with --quick)",
+    )
     return p
 
 
@@ -123,8 +130,17 @@ def command_line(argv: list[str] | None = None) -> str:
     return " ".join(["python benchmarks/" + Path(argv[0]).name, *kept])
 
 
-def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str], list[dict]]], *,
-                 budget: str, notes: list[str] = (), extra: dict | None = None, started: float | None = None) -> Path:
+def write_result(
+    args,
+    name: str,
+    title: str,
+    tables: dict[str, tuple[list[str], list[dict]]],
+    *,
+    budget: str,
+    notes: list[str] = (),
+    extra: dict | None = None,
+    started: float | None = None,
+) -> Path:
     """Write ``<name>.json`` and ``<name>.md`` into the results folder; return the Markdown path.
 
     ``tables`` maps a table caption to ``(columns, rows)``; ``budget`` says how much training the
@@ -149,11 +165,19 @@ def write_result(args, name: str, title: str, tables: dict[str, tuple[list[str],
     from aekit import files  # atomic: an interrupted write leaves the earlier result whole (--merge reads it)
 
     files.write_text(folder / f"{name}.json", json.dumps(record, indent=2, default=_jsonable), force=True)
-    md = [f"### {title}", "",
-          f"`{record['command']}` — {now}, budget: **{record['budget']}**, "
-          f"{info['cpu']} ({info['cores']} cores), keras {info.get('keras', '?')}"
-          + (f", wall {record['wall_seconds']:.0f} s" if record["wall_seconds"] else "")
-          + (f", load average {LOAD_AT_START} at start / {info['load_average_1min']} at end" if "load_average_1min" in info else ""), ""]
+    md = [
+        f"### {title}",
+        "",
+        f"`{record['command']}` — {now}, budget: **{record['budget']}**, "
+        f"{info['cpu']} ({info['cores']} cores), keras {info.get('keras', '?')}"
+        + (f", wall {record['wall_seconds']:.0f} s" if record["wall_seconds"] else "")
+        + (
+            f", load average {LOAD_AT_START} at start / {info['load_average_1min']} at end"
+            if "load_average_1min" in info
+            else ""
+        ),
+        "",
+    ]
     for caption, (cols, rows) in tables.items():
         if caption:
             md += [f"**{caption}**", ""]
@@ -182,8 +206,10 @@ def earlier_record(args, name: str, parser: argparse.ArgumentParser, settings: t
         sys.exit(f"--merge: cannot read an earlier result from {path} ({exc!r}); run without --merge")
     differ = [setting for setting in settings if getattr(earlier, setting) != getattr(args, setting)]
     if differ:
-        sys.exit(f"--merge: {path} was made with other settings ({', '.join(differ)}): "
-                 f"`{record['command']}`; run with the same options or without --merge")
+        sys.exit(
+            f"--merge: {path} was made with other settings ({', '.join(differ)}): "
+            f"`{record['command']}`; run with the same options or without --merge"
+        )
     return record
 
 
@@ -218,11 +244,17 @@ def cosine_schedule(epochs: int, learning_rate: float):
     import keras
 
     return keras.callbacks.LearningRateScheduler(
-        lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
+        lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    )
 
 
-def time_budget(minutes: float, learning_rate: float, final_fraction: float = 0.01, clock=time.perf_counter,
-                counting_from: float | None = None):
+def time_budget(
+    minutes: float,
+    learning_rate: float,
+    final_fraction: float = 0.01,
+    clock=time.perf_counter,
+    counting_from: float | None = None,
+):
     """A Keras callback: train for ``minutes`` of wall time with a cosine learning-rate decay.
 
     The number of epochs that fit is estimated after every epoch from the median duration of the
@@ -283,8 +315,8 @@ def carve(x, y=None, fraction: float = 1 / 6, seed: int | None = None):
 
     n_val = int(round(len(x) * fraction))
     order = np.random.default_rng(seed).permutation(len(x)) if seed is not None else np.arange(len(x))
-    fit, val = np.sort(order[: len(x) - n_val]), np.sort(order[len(x) - n_val:])
-    pick = (lambda a, rows: None if a is None else a[rows])
+    fit, val = np.sort(order[: len(x) - n_val]), np.sort(order[len(x) - n_val :])
+    pick = lambda a, rows: None if a is None else a[rows]
     return x[fit], pick(y, fit), x[val], pick(y, val)
 
 
@@ -297,7 +329,7 @@ def mean_sd(values) -> tuple[float, float]:
 
 
 def verdict(mean: float, sd: float, target: float, higher_is_better: bool = True) -> str:
-    """"met" only when the margin exceeds the spread; "within the spread" or "missed" otherwise."""
+    """ "met" only when the margin exceeds the spread; "within the spread" or "missed" otherwise."""
     if higher_is_better:
         if mean - sd >= target:
             return "met"

@@ -81,17 +81,29 @@ def main():
         fit, _, val_normal, _ = _common.carve(normal, seed=digit)
         others = x_train[y_train != digit]
         val_anomalies = others[rng.choice(len(others), size=min(2000, len(others)), replace=False)]
-        validation_sets[digit] = (fit, np.concatenate([val_normal, val_anomalies]),
-                                  np.r_[np.zeros(len(val_normal)), np.ones(len(val_anomalies))])
+        validation_sets[digit] = (
+            fit,
+            np.concatenate([val_normal, val_anomalies]),
+            np.r_[np.zeros(len(val_normal)), np.ones(len(val_anomalies))],
+        )
 
     # 1. the architecture, chosen on validation data (test images untouched), raw pixels
     selection = []
     for hidden, latent in candidates:
-        aucs = {d: 100 * roc_auc(score(hidden, latent, 0, fit, x_val), labels)
-                for d, (fit, x_val, labels) in validation_sets.items()}
+        aucs = {
+            d: 100 * roc_auc(score(hidden, latent, 0, fit, x_val), labels)
+            for d, (fit, x_val, labels) in validation_sets.items()
+        }
         arch = "784-" + "-".join(map(str, hidden)) + f"-{latent}"
-        selection.append({"architecture": arch, "validation AUROC (mean over digits)": float(np.mean(list(aucs.values()))),
-                          "hidden": hidden, "latent": latent, "per_digit": aucs})
+        selection.append(
+            {
+                "architecture": arch,
+                "validation AUROC (mean over digits)": float(np.mean(list(aucs.values()))),
+                "hidden": hidden,
+                "latent": latent,
+                "per_digit": aucs,
+            }
+        )
         print(f"selection: {arch}: {selection[-1]['validation AUROC (mean over digits)']:.2f}", flush=True)
     chosen = max(selection, key=lambda r: r["validation AUROC (mean over digits)"])
 
@@ -100,8 +112,12 @@ def main():
     for digit, (fit, x_val, labels) in validation_sets.items():
         raw = chosen["per_digit"][digit]
         gcn = 100 * roc_auc(score(chosen["hidden"], chosen["latent"], 0, *gcn_minmax(fit, x_val)), labels)
-        preprocessing[digit] = {"normal digit": digit, "raw pixels": raw, "Deep SVDD preprocessing": gcn,
-                                "chosen": "Deep SVDD preprocessing" if gcn > raw else "raw pixels"}
+        preprocessing[digit] = {
+            "normal digit": digit,
+            "raw pixels": raw,
+            "Deep SVDD preprocessing": gcn,
+            "chosen": "Deep SVDD preprocessing" if gcn > raw else "raw pixels",
+        }
         print(f"preprocessing for digit {digit}: {preprocessing[digit]['chosen']} ({raw:.2f} vs {gcn:.2f})", flush=True)
 
     # 3. the chosen detector on the test set, each seed alone; baselines beside
@@ -115,45 +131,79 @@ def main():
         inputs = {"raw pixels": (normal, x_test), "Deep SVDD preprocessing": gcn_minmax(normal, x_test)}
         chosen_inputs = preprocessing[digit]["chosen"]
         for seed in range(seeds):
-            per_seed[seed, j] = 100 * roc_auc(score(chosen["hidden"], chosen["latent"], seed, *inputs[chosen_inputs]), labels)
+            per_seed[seed, j] = 100 * roc_auc(
+                score(chosen["hidden"], chosen["latent"], seed, *inputs[chosen_inputs]), labels
+            )
         for name, table in (("raw pixels", raw_seeds), ("Deep SVDD preprocessing", variant_seeds)):
             for seed in range(n_each):  # the chosen preprocessing's first seeds are reused, not retrained
-                table[seed, j] = per_seed[seed, j] if name == chosen_inputs else 100 * roc_auc(
-                    score(chosen["hidden"], chosen["latent"], seed, *inputs[name]), labels)
+                table[seed, j] = (
+                    per_seed[seed, j]
+                    if name == chosen_inputs
+                    else 100 * roc_auc(score(chosen["hidden"], chosen["latent"], seed, *inputs[name]), labels)
+                )
         pca = PCA(args.pca_components, random_state=0).fit(normal)
-        auc_pca = 100 * roc_auc(reconstruction_error(x_test, pca.inverse_transform(pca.transform(x_test)), "mse"), labels)
+        auc_pca = 100 * roc_auc(
+            reconstruction_error(x_test, pca.inverse_transform(pca.transform(x_test)), "mse"), labels
+        )
         m, sd = _common.mean_sd(per_seed[:, j])
-        rows.append({"normal digit": digit, "preprocessing (chosen on validation)": chosen_inputs,
-                     "aekit AUROC (mean)": m, "sd": sd, f"raw pixels ({n_each} seeds)": float(raw_seeds[:, j].mean()),
-                     f"Deep SVDD preprocessing ({n_each} seeds)": float(variant_seeds[:, j].mean()),
-                     f"PCA-{args.pca_components}": auc_pca, "Deep SVDD (published)": DEEP_SVDD[digit]})
+        rows.append(
+            {
+                "normal digit": digit,
+                "preprocessing (chosen on validation)": chosen_inputs,
+                "aekit AUROC (mean)": m,
+                "sd": sd,
+                f"raw pixels ({n_each} seeds)": float(raw_seeds[:, j].mean()),
+                f"Deep SVDD preprocessing ({n_each} seeds)": float(variant_seeds[:, j].mean()),
+                f"PCA-{args.pca_components}": auc_pca,
+                "Deep SVDD (published)": DEEP_SVDD[digit],
+            }
+        )
         print(f"digit {digit}: {m:.2f} +- {sd:.2f}", flush=True)
 
     overall, overall_sd = _common.mean_sd(per_seed.mean(axis=1))  # the spread of the mean over digits, across seeds
     raw_mean, raw_sd = _common.mean_sd(raw_seeds.mean(axis=1))
-    rows.append({"normal digit": "mean", "preprocessing (chosen on validation)": "", "aekit AUROC (mean)": overall,
-                 "sd": overall_sd, f"raw pixels ({n_each} seeds)": raw_mean,
-                 f"Deep SVDD preprocessing ({n_each} seeds)": float(variant_seeds.mean()),
-                 f"PCA-{args.pca_components}": float(np.mean([r[f"PCA-{args.pca_components}"] for r in rows])),
-                 "Deep SVDD (published)": float(np.mean([DEEP_SVDD[d] for d in digits]))})
+    rows.append(
+        {
+            "normal digit": "mean",
+            "preprocessing (chosen on validation)": "",
+            "aekit AUROC (mean)": overall,
+            "sd": overall_sd,
+            f"raw pixels ({n_each} seeds)": raw_mean,
+            f"Deep SVDD preprocessing ({n_each} seeds)": float(variant_seeds.mean()),
+            f"PCA-{args.pca_components}": float(np.mean([r[f"PCA-{args.pca_components}"] for r in rows])),
+            "Deep SVDD (published)": float(np.mean([DEEP_SVDD[d] for d in digits])),
+        }
+    )
     status = _common.verdict(overall, overall_sd, TARGET)
     notes = [
         f"Chosen on validation: {chosen['architecture']} (table 1), then the input preprocessing per digit (table 2); "
         f"{epochs} epochs, batch 128, one detector per digit and seed; test AUROC {overall:.2f} +- {overall_sd:.2f} "
         f"over {seeds} seeds (sd of the mean over digits).",
-        f"Target mean AUROC >= {TARGET} with a single detector: {status}. Deep SVDD's published mean: {np.mean(DEEP_SVDD):.1f}.",
+        f"Target mean AUROC >= {TARGET} with a single detector: {status}. "
+        f"Deep SVDD's published mean: {np.mean(DEEP_SVDD):.1f}.",
         f"The raw-pixel and Deep SVDD preprocessing columns average {n_each} seeds each (raw pixels everywhere: "
         f"{raw_mean:.2f} +- {raw_sd:.2f}).",
     ]
     _common.write_result(
-        args, "anomaly", "One-class MNIST anomaly detection (Ruff et al. 2018 protocol), ROC AUC %",
-        {"1. Architecture, chosen on validation (held-out normal digits vs other training digits)": (
-            ["architecture", "validation AUROC (mean over digits)"], selection),
-         "2. Preprocessing, chosen per digit on the same validation data (seed 0)": (
-            ["normal digit", "raw pixels", "Deep SVDD preprocessing", "chosen"], list(preprocessing.values())),
-         f"3. Test, {seeds} seeds per digit, one detector each": (list(rows[0]), rows)},
+        args,
+        "anomaly",
+        "One-class MNIST anomaly detection (Ruff et al. 2018 protocol), ROC AUC %",
+        {
+            "1. Architecture, chosen on validation (held-out normal digits vs other training digits)": (
+                ["architecture", "validation AUROC (mean over digits)"],
+                selection,
+            ),
+            "2. Preprocessing, chosen per digit on the same validation data (seed 0)": (
+                ["normal digit", "raw pixels", "Deep SVDD preprocessing", "chosen"],
+                list(preprocessing.values()),
+            ),
+            f"3. Test, {seeds} seeds per digit, one detector each": (list(rows[0]), rows),
+        },
         budget=("full" if epochs >= 30 and seeds >= 10 else "reduced") + f": {epochs} epochs, {seeds} seeds",
-        notes=notes, started=started, extra={"per_seed": per_seed.tolist()})
+        notes=notes,
+        started=started,
+        extra={"per_seed": per_seed.tolist()},
+    )
 
 
 if __name__ == "__main__":

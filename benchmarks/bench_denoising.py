@@ -7,7 +7,7 @@ means (scikit-image), PCA reconstruction, PCA-Wiener shrinkage and a linear leas
     python benchmarks/bench_denoising.py --sigmas 0.5   # the target's noise level only (~80 min)
     python benchmarks/bench_denoising.py --probe "batch 64" --selection-epochs 30   # a variant, validation only
     python benchmarks/bench_denoising.py --probe "code 1024" --members 2   # the mean of two denoisers, validation only
-    python benchmarks/bench_denoising.py --sigmas 0.5 --first-seed 2 --seeds 1 --merge   # one more seed beside an earlier run's
+    python benchmarks/bench_denoising.py --sigmas 0.5 --first-seed 2 --seeds 1 --merge  # add a seed to an earlier run
 
 The autoencoder denoises each test image and its four one-pixel shifts, shifts the five outputs back
 and averages them (``--shift-average``, on by default: a test-time augmentation chosen on the validation
@@ -34,10 +34,10 @@ sigma on the 60,000 training images with the same noise (drawn afresh each batch
 learning-rate decay over ``--epochs``. Each classical
 baseline gets its best setting per sigma, chosen on 500 *training* images (so the test set is not
 used for tuning): the Gaussian filter's width, non-local means' filter strength ``h`` (no noise
-variance subtracted: with clipped noise that tuned better), PCA's number of components (fitted on the clean training images). PSNR and SSIM
-(``aekit.evaluation``) are averaged over the test images scored (``--n-test``, default all 10,000;
-non-local means costs ~10 ms an image). Target (issue 5): >= 3 dB over the best classical baseline
-at sigma = 0.5.
+variance subtracted: with clipped noise that tuned better), PCA's number of components (fitted on
+the clean training images). PSNR and SSIM (``aekit.evaluation``) are averaged over the test images
+scored (``--n-test``, default all 10,000; non-local means costs ~10 ms an image). Target (issue 5):
+>= 3 dB over the best classical baseline at sigma = 0.5.
 """
 
 import argparse
@@ -65,8 +65,10 @@ def nl_means(x, h, sigma):
     import numpy as np
     from skimage.restoration import denoise_nl_means
 
-    out = [denoise_nl_means(img.reshape(28, 28), h=h * sigma, sigma=0.0, patch_size=5, patch_distance=6, fast_mode=True)
-           for img in x]
+    out = [
+        denoise_nl_means(img.reshape(28, 28), h=h * sigma, sigma=0.0, patch_size=5, patch_distance=6, fast_mode=True)
+        for img in x
+    ]
     return np.asarray(out, dtype=np.float32).reshape(len(x), -1)
 
 
@@ -107,10 +109,12 @@ CANDIDATES = [  # (name, settings); "conv" settings make a ConvDenoisingAutoenco
     ("dense 784-2048-1024-1024, SiLU", {"hidden_layers": (2048, 1024), "latent_dim": 1024, "activation": "silu"}),
 ]
 #: candidates of earlier selections that lost on the same split, seed and epochs (not rerun: 3-10 min a run)
-LEFT_OUT = ("Left out of this selection, having lost the 2026-12-07 one on the same validation split, seed and epochs "
-            "to the SiLU dense 784-2048-1024-512 (19.641 dB): its ReLU twin (18.790 dB), squared-error loss with ReLU "
-            "(18.827 dB) and with SiLU (19.506 dB); and from the 2026-12-06 one, dense 784-1024-512-256 (18.449 dB) and "
-            "convolutional filters 32-32 (18.699 dB; 48 s an epoch here).")
+LEFT_OUT = (
+    "Left out of this selection, having lost the 2026-12-07 one on the same validation split, seed and epochs "
+    "to the SiLU dense 784-2048-1024-512 (19.641 dB): its ReLU twin (18.790 dB), squared-error loss with ReLU "
+    "(18.827 dB) and with SiLU (19.506 dB); and from the 2026-12-06 one, dense 784-1024-512-256 (18.449 dB) and "
+    "convolutional filters 32-32 (18.699 dB; 48 s an epoch here)."
+)
 #: the candidate ``--probe`` varies: the 2026-12-07 selection's pick, against which notes.md gives every probe's figure
 #: (the recorded run's pick, its 1024-wide-code twin, is the probe "code 1024")
 PROBE_BASE = "dense 784-2048-1024-512, SiLU"
@@ -118,14 +122,24 @@ PROBE_BASE = "dense 784-2048-1024-512, SiLU"
 #: (figures and dates in benchmarks/notes.md): at 30 epochs only the wider ones (first layer 4096, code 1024) beat
 #: the base, by 0.05-0.06 dB; the base itself gains 0.15 dB from 60 epochs and less from 90 (``--selection-epochs N``),
 #: where a 1024-wide code still gains 0.015 dB, so it is a candidate
-PROBES = {"as chosen": {}, "batch 64": {"batch_size": 64}, "batch 128": {"batch_size": 128},
-          "batch 512": {"batch_size": 512}, "weight decay 0.1": {"weight_decay": 0.1},
-          "weight decay 0.3": {"weight_decay": 0.3}, "code SiLU": {"code_activation": "silu"},
-          "first layer 4096": {"hidden_layers": (4096, 1024)}, "learning rate 2e-3": {"learning_rate": 2e-3},
-          "third hidden layer": {"hidden_layers": (2048, 2048, 1024)}, "code 1024": {"latent_dim": 1024},
-          "GELU": {"activation": "gelu"}}
-QUICK_CANDIDATES = [("dense 784-32-16", {"hidden_layers": (32,), "latent_dim": 16}),
-                    ("convolutional, filters 4", {"conv": True, "filters": (4,)})]
+PROBES = {
+    "as chosen": {},
+    "batch 64": {"batch_size": 64},
+    "batch 128": {"batch_size": 128},
+    "batch 512": {"batch_size": 512},
+    "weight decay 0.1": {"weight_decay": 0.1},
+    "weight decay 0.3": {"weight_decay": 0.3},
+    "code SiLU": {"code_activation": "silu"},
+    "first layer 4096": {"hidden_layers": (4096, 1024)},
+    "learning rate 2e-3": {"learning_rate": 2e-3},
+    "third hidden layer": {"hidden_layers": (2048, 2048, 1024)},
+    "code 1024": {"latent_dim": 1024},
+    "GELU": {"activation": "gelu"},
+}
+QUICK_CANDIDATES = [
+    ("dense 784-32-16", {"hidden_layers": (32,), "latent_dim": 16}),
+    ("convolutional, filters 4", {"conv": True, "filters": (4,)}),
+]
 
 
 def make_denoiser(settings, sigma, epochs, seed):
@@ -161,8 +175,9 @@ def denoise(daes, noisy, shift_average=False):
     mean over the image and its four one-pixel shifts (``DenoisingAutoencoder.denoise``)."""
     import numpy as np
 
-    return np.mean([dae.denoise(_shaped(dae, noisy), shift_average=shift_average).reshape(len(noisy), -1)
-                    for dae in daes], axis=0)
+    return np.mean(
+        [dae.denoise(_shaped(dae, noisy), shift_average=shift_average).reshape(len(noisy), -1) for dae in daes], axis=0
+    )
 
 
 def best_setting(fn, options, noisy, clean):
@@ -179,23 +194,51 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=60, help="training epochs per sigma (cosine decay over them)")
     p.add_argument("--n-test", type=int, default=10000, help="test images scored (the first N)")
     p.add_argument("--seeds", type=int, default=3, help="seeds at sigma 0.5")
-    p.add_argument("--selection-epochs", type=int, default=10,
-                   help="training epochs of each candidate (and probe) on the validation split")
-    p.add_argument("--probe", nargs="+", choices=sorted(PROBES), metavar="NAME",
-                   help=f"only train these variants of the probe base ({PROBE_BASE}) on the validation split and print their PSNR "
-                        f"(writes no result; one of: {', '.join(PROBES)})")
-    p.add_argument("--sigmas", type=float, nargs="+", default=list(SIGMAS), choices=SIGMAS,
-                   help="noise levels of the test (0.5, the target's, is always one)")
-    p.add_argument("--members", type=int, default=1,
-                   help="denoisers trained per seed (each with its own seed), their outputs averaged; probes too, "
-                        "the selection not")
-    p.add_argument("--shift-average", action=argparse.BooleanOptionalAction, default=True,
-                   help="denoise each test image and its four one-pixel shifts and average the outputs shifted back "
-                        "(chosen on validation; probes too, the selection not)")
-    p.add_argument("--first-seed", type=int, default=0, help="the first seed this run trains (seeds first .. first + seeds - 1)")
-    p.add_argument("--merge", action="store_true",
-                   help="keep the sigma 0.5 seeds (and the selection) of the result already in the results folder, made "
-                        "with the same settings, beside this run's (with --sigmas 0.5 only)")
+    p.add_argument(
+        "--selection-epochs",
+        type=int,
+        default=10,
+        help="training epochs of each candidate (and probe) on the validation split",
+    )
+    p.add_argument(
+        "--probe",
+        nargs="+",
+        choices=sorted(PROBES),
+        metavar="NAME",
+        help=f"only train these variants of the probe base ({PROBE_BASE}) on the validation split and print their PSNR "
+        f"(writes no result; one of: {', '.join(PROBES)})",
+    )
+    p.add_argument(
+        "--sigmas",
+        type=float,
+        nargs="+",
+        default=list(SIGMAS),
+        choices=SIGMAS,
+        help="noise levels of the test (0.5, the target's, is always one)",
+    )
+    p.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        help="denoisers trained per seed (each with its own seed), their outputs averaged; probes too, "
+        "the selection not",
+    )
+    p.add_argument(
+        "--shift-average",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="denoise each test image and its four one-pixel shifts and average the outputs shifted back "
+        "(chosen on validation; probes too, the selection not)",
+    )
+    p.add_argument(
+        "--first-seed", type=int, default=0, help="the first seed this run trains (seeds first .. first + seeds - 1)"
+    )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the sigma 0.5 seeds (and the selection) of the result already in the results folder, made "
+        "with the same settings, beside this run's (with --sigmas 0.5 only)",
+    )
     return p
 
 
@@ -214,12 +257,16 @@ def earlier_seeds(args, new_seeds, candidates):
     except (KeyError, TypeError) as exc:
         sys.exit(f"--merge: the earlier result has no per-seed rows ({exc!r}); run without --merge")
     if names != [name for name, _ in candidates]:
-        sys.exit(f"--merge: the earlier result selected among other candidates ({', '.join(names)}); run without --merge")
+        sys.exit(
+            f"--merge: the earlier result selected among other candidates ({', '.join(names)}); run without --merge"
+        )
     for row in selection:
         row["settings"] = dict(candidates)[row["denoiser"]]
     seeds = f"Seed(s) {', '.join(str(r['seed']) for r in kept)} and the selection" if kept else "The selection"
-    note = (f"{seeds} from the earlier run `{record['command']}` of {record.get('date', 'an unknown date')}; "
-            "the rest from this run.")
+    note = (
+        f"{seeds} from the earlier run `{record['command']}` of {record.get('date', 'an unknown date')}; "
+        "the rest from this run."
+    )
     return kept, selection, note
 
 
@@ -249,10 +296,16 @@ def main():
         for name in args.probe:
             daes = train_denoisers({**base, **PROBES[name]}, 0.5, sel_epochs, 0, x_fit, args.members)
             members = f", mean of {args.members} denoisers" if args.members > 1 else ""
-            shifted = (f"; with shift averaging {float(psnr(x_val, denoise(daes, val_noisy, True)).mean()):.3f} dB"
-                       if args.shift_average else "")
-            print(f"probe {name}, {sel_epochs} epochs{members}: validation PSNR "
-                  f"{float(psnr(x_val, denoise(daes, val_noisy)).mean()):.3f} dB{shifted}", flush=True)
+            shifted = (
+                f"; with shift averaging {float(psnr(x_val, denoise(daes, val_noisy, True)).mean()):.3f} dB"
+                if args.shift_average
+                else ""
+            )
+            print(
+                f"probe {name}, {sel_epochs} epochs{members}: validation PSNR "
+                f"{float(psnr(x_val, denoise(daes, val_noisy)).mean()):.3f} dB{shifted}",
+                flush=True,
+            )
         return
 
     n_tune = 50 if args.quick else 500
@@ -261,12 +314,20 @@ def main():
     pca_options = [k for k in PCA_COMPONENTS if k <= pca_full.n_components_]
     tune_clean = x_train[-n_tune:]
     n_seeds = 1 if args.quick else args.seeds
-    kept, selection, merged_note = (earlier_seeds(args, set(range(args.first_seed, args.first_seed + n_seeds)), candidates)
-                                    if args.merge else ([], [], ""))
+    kept, selection, merged_note = (
+        earlier_seeds(args, set(range(args.first_seed, args.first_seed + n_seeds)), candidates)
+        if args.merge
+        else ([], [], "")
+    )
     for name, settings in candidates if not selection else ():  # single denoisers, whatever --members says
         daes = train_denoisers(settings, 0.5, sel_epochs, 0, x_fit)
-        selection.append({"denoiser": name, "validation PSNR dB (sigma 0.5)": float(psnr(x_val, denoise(daes, val_noisy)).mean()),
-                          "settings": settings})
+        selection.append(
+            {
+                "denoiser": name,
+                "validation PSNR dB (sigma 0.5)": float(psnr(x_val, denoise(daes, val_noisy)).mean()),
+                "settings": settings,
+            }
+        )
         print(f"selection: {name}: {selection[-1]['validation PSNR dB (sigma 0.5)']:.2f}", flush=True)
     chosen = max(selection, key=lambda r: r["validation PSNR dB (sigma 0.5)"])
 
@@ -276,7 +337,8 @@ def main():
         noisy = corrupt(x_test, "gaussian", sigma, seed=1)
         tune_noisy = corrupt(tune_clean, "gaussian", sigma, seed=2)
         width, g_scores = best_setting(gaussian_filter, GAUSS_WIDTHS, tune_noisy, tune_clean)
-        h, n_scores = best_setting(lambda x, hh: nl_means(x, hh, sigma), nlm_h, tune_noisy, tune_clean)
+        # best_setting calls the lambda at once, in this iteration: it sees this sigma
+        h, n_scores = best_setting(lambda x, hh: nl_means(x, hh, sigma), nlm_h, tune_noisy, tune_clean)  # noqa: B023
         k, p_scores = best_setting(lambda x, kk: pca_denoise(pca_full, x, kk), pca_options, tune_noisy, tune_clean)
         tuning[sigma] = {"gaussian_width": g_scores, "nlm_h_over_sigma": n_scores, "pca_components": p_scores}
 
@@ -292,24 +354,45 @@ def main():
             "linear least-squares denoiser": apply_linear(linear, noisy),
         }
         for method, out in outputs.items():
-            rows.append({"sigma": sigma, "method": method, "PSNR dB": float(psnr(x_test, out).mean()), "sd": None,
-                         "SSIM": float(ssim(x_test, out, image_shape=(28, 28)).mean())})
+            rows.append(
+                {
+                    "sigma": sigma,
+                    "method": method,
+                    "PSNR dB": float(psnr(x_test, out).mean()),
+                    "sd": None,
+                    "SSIM": float(ssim(x_test, out, image_shape=(28, 28)).mean()),
+                }
+            )
         runs = list(kept) if sigma == 0.5 else []
         for seed in range(args.first_seed, args.first_seed + (n_seeds if sigma == 0.5 else 1)):
             with _common.Timer() as t:
                 daes = train_denoisers(chosen["settings"], sigma, epochs, seed, x_train, args.members)
             out = denoise(daes, noisy, args.shift_average)
-            runs.append({"seed": seed, "PSNR dB": float(psnr(x_test, out).mean()),
-                         "SSIM": float(ssim(x_test, out, image_shape=(28, 28)).mean()), "training s": t.seconds})
+            runs.append(
+                {
+                    "seed": seed,
+                    "PSNR dB": float(psnr(x_test, out).mean()),
+                    "SSIM": float(ssim(x_test, out, image_shape=(28, 28)).mean()),
+                    "training s": t.seconds,
+                }
+            )
         runs.sort(key=lambda r: r["seed"])
         train_seconds[sigma] = sum(r["training s"] for r in runs)
         (m, sd), (ssim_m, _) = _common.mean_sd([r["PSNR dB"] for r in runs]), _common.mean_sd([r["SSIM"] for r in runs])
         if sigma == 0.5:
             seed_rows = runs
         ensemble = (f"mean of {args.members} denoisers, " if args.members > 1 else "") + (
-            "shift-averaged, " if args.shift_average else "")
-        rows.append({"sigma": sigma, "method": f"aekit {chosen['denoiser']} ({ensemble}{len(runs)} seed(s))",
-                     "PSNR dB": m, "sd": sd, "SSIM": ssim_m})
+            "shift-averaged, " if args.shift_average else ""
+        )
+        rows.append(
+            {
+                "sigma": sigma,
+                "method": f"aekit {chosen['denoiser']} ({ensemble}{len(runs)} seed(s))",
+                "PSNR dB": m,
+                "sd": sd,
+                "SSIM": ssim_m,
+            }
+        )
         print(f"sigma {sigma}: done", flush=True)
 
     notes = []
@@ -321,30 +404,57 @@ def main():
             r["dB over best baseline"] = r["PSNR dB"] - best["PSNR dB"]
         if sigma == 0.5:
             gain, sd = ours["PSNR dB"] - best["PSNR dB"], ours["sd"] or 0.0
-            notes.append(f"sigma 0.5: the autoencoder is {gain:+.2f} +- {sd:.2f} dB over the best of all baselines "
-                         f"({best['method']}); target >= +{TARGET_DB} dB: {_common.verdict(gain, sd, TARGET_DB)}.")
-    per_seed = (f"{args.members} denoisers per seed (seeds seed x {args.members} onwards), their outputs averaged, "
-                if args.members > 1 else "")
-    notes.append(f"Autoencoder training: {epochs} epoch(s) per denoiser, {per_seed}batch 256, Adam {daes[0].learning_rate:g} "
-                 "with cosine decay; seconds of training, all seeds: " + ", ".join(f"{s}: {t:.0f} s" for s, t in train_seconds.items()) + ".")
+            notes.append(
+                f"sigma 0.5: the autoencoder is {gain:+.2f} +- {sd:.2f} dB over the best of all baselines "
+                f"({best['method']}); target >= +{TARGET_DB} dB: {_common.verdict(gain, sd, TARGET_DB)}."
+            )
+    per_seed = (
+        f"{args.members} denoisers per seed (seeds seed x {args.members} onwards), their outputs averaged, "
+        if args.members > 1
+        else ""
+    )
+    notes.append(
+        f"Autoencoder training: {epochs} epoch(s) per denoiser, {per_seed}batch 256, Adam {daes[0].learning_rate:g} "
+        "with cosine decay; seconds of training, all seeds: "
+        + ", ".join(f"{s}: {t:.0f} s" for s, t in train_seconds.items())
+        + "."
+    )
     if args.shift_average:
-        notes.append("The autoencoder denoises each test image and its four one-pixel shifts and averages the five outputs "
-                     "shifted back (--shift-average, chosen on validation: +0.22 dB for the 60-epoch 1024-code denoiser, "
-                     "20.710 vs 20.489 dB, seed 0; benchmarks/notes.md).")
+        notes.append(
+            "The autoencoder denoises each test image and its four one-pixel shifts and averages the five outputs "
+            "shifted back (--shift-average, chosen on validation: +0.22 dB for the 60-epoch 1024-code denoiser, "
+            "20.710 vs 20.489 dB, seed 0; benchmarks/notes.md)."
+        )
     if merged_note:
         notes.append(merged_note)
     if not args.quick:
         notes.append(LEFT_OUT)
-    notes.append(f"Classical settings tuned per sigma on held-out training images; the autoencoder ({chosen['denoiser']}) "
-                 "chosen at sigma 0.5 on a validation split of the training images (table 1).")
-    scored = f"all {len(x_test):,} test images scored" if len(x_test) == 10000 else f"{len(x_test):,} of the 10,000 test images scored"
+    notes.append(
+        f"Classical settings tuned per sigma on held-out training images; the autoencoder ({chosen['denoiser']}) "
+        "chosen at sigma 0.5 on a validation split of the training images (table 1)."
+    )
+    scored = (
+        f"all {len(x_test):,} test images scored"
+        if len(x_test) == 10000
+        else f"{len(x_test):,} of the 10,000 test images scored"
+    )
     full = len(x_test) == 10000 and sigmas == list(SIGMAS) and epochs >= 30
-    budget = f"{'full' if full else 'reduced'}: {epochs} epochs per sigma, sigma {', '.join(map(str, sigmas))}, {scored}"
-    _common.write_result(args, "denoising", "Denoising MNIST: PSNR and SSIM on the test images",
-                         {SELECTION_TABLE: (["denoiser", "validation PSNR dB (sigma 0.5)"], selection),
-                          "2. Test images": (["sigma", "method", "PSNR dB", "sd", "SSIM", "dB over best baseline"], rows)},
-                         budget=budget, notes=notes, started=started,
-                         extra={"tuning": {str(k): v for k, v in tuning.items()}, "sigma_0.5_seeds": seed_rows})
+    budget = (
+        f"{'full' if full else 'reduced'}: {epochs} epochs per sigma, sigma {', '.join(map(str, sigmas))}, {scored}"
+    )
+    _common.write_result(
+        args,
+        "denoising",
+        "Denoising MNIST: PSNR and SSIM on the test images",
+        {
+            SELECTION_TABLE: (["denoiser", "validation PSNR dB (sigma 0.5)"], selection),
+            "2. Test images": (["sigma", "method", "PSNR dB", "sd", "SSIM", "dB over best baseline"], rows),
+        },
+        budget=budget,
+        notes=notes,
+        started=started,
+        extra={"tuning": {str(k): v for k, v in tuning.items()}, "sigma_0.5_seeds": seed_rows},
+    )
 
 
 if __name__ == "__main__":

@@ -41,23 +41,42 @@ def main():
         result = conformance.run(name, epochs, train_samples=256 if args.quick else None)
         reference = conformance.LESSON_VAL_LOSS[name].get(epochs)
         final = result["val_loss"][-1]
-        rows.append({"exercise": name, "epochs": epochs, "val_loss": final, "lesson log": reference,
-                     "difference": f"{(final - reference) / reference:+.1%}" if reference else None,
-                     "s/epoch": result["seconds"] / epochs, "params": result["params"]})
+        rows.append(
+            {
+                "exercise": name,
+                "epochs": epochs,
+                "val_loss": final,
+                "lesson log": reference,
+                "difference": f"{(final - reference) / reference:+.1%}" if reference else None,
+                "s/epoch": result["seconds"] / epochs,
+                "params": result["params"],
+            }
+        )
         runs.append(result)
         print(f"{name}: val_loss {final:.4f} (lesson {reference})", flush=True)
-    notes = [f"Backend: {args.backend}; batch 256, shuffle, seeds as in the lesson's mains; "
-             "val_loss on the 10,000 MNIST test images."]
+    notes = [
+        f"Backend: {args.backend}; batch 256, shuffle, seeds as in the lesson's mains; "
+        "val_loss on the 10,000 MNIST test images."
+    ]
     if epochs not in (1, 2, 3, 4, 5, 50):
         notes.append("The lesson logs print epochs 1-5 and 46-50 only: no reference for this epoch count.")
     if not args.quick and args.exercise == "all" and epochs == 50:
         budget = "full"
     else:
         budget = f"reduced: {epochs} epochs, {args.exercise}"
-    suffix = ("" if args.backend == "tensorflow" else f"_{args.backend}") + ("" if args.exercise == "all" else f"_{args.exercise}")
-    _common.write_result(args, f"exercises{suffix}", f"The four exercises vs the lesson logs ({args.backend})",
-                         {"": (["exercise", "epochs", "val_loss", "lesson log", "difference", "s/epoch", "params"], rows)},
-                         budget=budget, notes=notes, started=started, extra={"runs": runs})
+    suffix = ("" if args.backend == "tensorflow" else f"_{args.backend}") + (
+        "" if args.exercise == "all" else f"_{args.exercise}"
+    )
+    _common.write_result(
+        args,
+        f"exercises{suffix}",
+        f"The four exercises vs the lesson logs ({args.backend})",
+        {"": (["exercise", "epochs", "val_loss", "lesson log", "difference", "s/epoch", "params"], rows)},
+        budget=budget,
+        notes=notes,
+        started=started,
+        extra={"runs": runs},
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,11 @@ def knn_accuracies(ae, x_train, y_train, x_test, y_test) -> dict:
     from sklearn.neighbors import KNeighborsClassifier
 
     pca = PCA(32, random_state=0).fit(x_train)
-    features = {"codes": (ae.encode(x_train), ae.encode(x_test)), "pca": (pca.transform(x_train), pca.transform(x_test)),
-                "pixels": (x_train, x_test)}
+    features = {
+        "codes": (ae.encode(x_train), ae.encode(x_test)),
+        "pca": (pca.transform(x_train), pca.transform(x_test)),
+        "pixels": (x_train, x_test),
+    }
     return {name: float(KNeighborsClassifier(5).fit(a, y_train).score(b, y_test)) for name, (a, b) in features.items()}
 
 
@@ -67,21 +70,41 @@ def main():
     with _common.Timer() as t_ae:
         ae.fit(x_train)
     with _common.Timer() as t_probe:
-        probe = linear_probe(ae, x_train[:n_probe], y_train[:n_probe], x_test, y_test, max_iter=200 if args.quick else 1000)
+        probe = linear_probe(
+            ae, x_train[:n_probe], y_train[:n_probe], x_test, y_test, max_iter=200 if args.quick else 1000
+        )
     arch = "784-" + "-".join(map(str, hidden)) + "-32"
     knn = knn_accuracies(ae, x_train[:n_probe], y_train[:n_probe], x_test, y_test)
     probe_rows = [
-        {"features": f"aekit DenseAutoencoder codes ({arch}, {epochs} epochs)", "dims": 32, "logistic regression": probe["codes"],
-         "5-nearest neighbours": knn["codes"], "target (logistic)": TARGET_PROBE},
+        {
+            "features": f"aekit DenseAutoencoder codes ({arch}, {epochs} epochs)",
+            "dims": 32,
+            "logistic regression": probe["codes"],
+            "5-nearest neighbours": knn["codes"],
+            "target (logistic)": TARGET_PROBE,
+        },
         {"features": "PCA-32", "dims": 32, "logistic regression": probe["pca"], "5-nearest neighbours": knn["pca"]},
-        {"features": "raw pixels", "dims": 784, "logistic regression": probe["pixels"], "5-nearest neighbours": knn["pixels"]},
+        {
+            "features": "raw pixels",
+            "dims": 784,
+            "logistic regression": probe["pixels"],
+            "5-nearest neighbours": knn["pixels"],
+        },
     ]
 
-    pretrain, head, finetune = (1, 1, 1) if args.quick else (args.pretrain_epochs, args.head_epochs, args.finetune_epochs)
+    pretrain, head, finetune = (
+        (1, 1, 1) if args.quick else (args.pretrain_epochs, args.head_epochs, args.finetune_epochs)
+    )
 
     def stacked_model(dropout, seed):
-        model = StackedAutoencoder(hidden_layers=stacked_hidden, dropout=dropout, pretrain_epochs=pretrain,
-                                   head_epochs=head, epochs=finetune, seed=seed)
+        model = StackedAutoencoder(
+            hidden_layers=stacked_hidden,
+            dropout=dropout,
+            pretrain_epochs=pretrain,
+            head_epochs=head,
+            epochs=finetune,
+            seed=seed,
+        )
         return model, [_common.cosine_schedule(finetune, model.finetune_learning_rate)]
 
     x_fit, y_fit, x_val, y_val = _common.carve(x_train, y_train)
@@ -97,27 +120,55 @@ def main():
         model, callbacks = stacked_model(dropout, seed)
         with _common.Timer() as t_stacked:
             model.fit(x_train, y_train, callbacks=callbacks)
-        stacked_rows.append({"seed": seed, "frozen-encoder test accuracy": model.frozen_accuracy_,
-                             "fine-tuned test accuracy": float(model.score(x_test, y_test)), "training s": t_stacked.seconds})
+        stacked_rows.append(
+            {
+                "seed": seed,
+                "frozen-encoder test accuracy": model.frozen_accuracy_,
+                "fine-tuned test accuracy": float(model.score(x_test, y_test)),
+                "training s": t_stacked.seconds,
+            }
+        )
         print(f"stacked seed {seed}: {stacked_rows[-1]['fine-tuned test accuracy']:.4f}", flush=True)
     mean, sd = _common.mean_sd([r["fine-tuned test accuracy"] for r in stacked_rows])
     notes = [
         f"Linear probe on codes: {probe['codes']:.4f}; issue 5's target >= {TARGET_PROBE} "
         + ("met." if probe["codes"] >= TARGET_PROBE else f"missed by {TARGET_PROBE - probe['codes']:.4f}.")
-        + f" Probe regressions trained on {n_probe} images ({t_probe.seconds:.0f} s for all three); autoencoder {t_ae.seconds:.0f} s.",
-        f"Stacked 784-{'-'.join(map(str, stacked_hidden))}-10, dropout {dropout:g} (chosen on validation): fine-tuned test "
+        + f" Probe regressions trained on {n_probe} images ({t_probe.seconds:.0f} s for all three); "
+        f"autoencoder {t_ae.seconds:.0f} s.",
+        f"Stacked 784-{'-'.join(map(str, stacked_hidden))}-10, dropout {dropout:g} (chosen on validation): "
+        "fine-tuned test "
         f"accuracy {mean:.4f} +- {sd:.4f} over {len(stacked_rows)} seeds; target >= {TARGET_STACKED}: "
         f"{_common.verdict(mean, sd, TARGET_STACKED)}.",
         "frozen-encoder accuracy is measured on the training data (no test data is seen before the end).",
     ]
-    spent = (f"autoencoder {epochs} epochs, probe on {n_probe} training images; stacked: {pretrain} pretraining epochs"
-             f" per layer, {head} head epochs, {finetune} fine-tuning epochs")
+    spent = (
+        f"autoencoder {epochs} epochs, probe on {n_probe} training images; stacked: {pretrain} pretraining epochs"
+        f" per layer, {head} head epochs, {finetune} fine-tuning epochs"
+    )
     budget = f"reduced: {spent}" if args.quick or n_probe < 60000 else f"full: {spent}"
-    _common.write_result(args, "features", "Features: linear probe on 32-d codes; stacked autoencoder fine-tuned",
-                         {"Probes on the features, MNIST test set": (["features", "dims", "logistic regression", "5-nearest neighbours", "target (logistic)"], probe_rows),
-                          "Stacked: dropout chosen on a validation split of the training images": (["dropout", "validation accuracy"], selection),
-                          "Stacked autoencoder classifier, MNIST test set": (["seed", "frozen-encoder test accuracy", "fine-tuned test accuracy", "training s"], stacked_rows)},
-                         budget=budget, notes=notes, started=started, extra={"autoencoder_history": ae.history_})
+    _common.write_result(
+        args,
+        "features",
+        "Features: linear probe on 32-d codes; stacked autoencoder fine-tuned",
+        {
+            "Probes on the features, MNIST test set": (
+                ["features", "dims", "logistic regression", "5-nearest neighbours", "target (logistic)"],
+                probe_rows,
+            ),
+            "Stacked: dropout chosen on a validation split of the training images": (
+                ["dropout", "validation accuracy"],
+                selection,
+            ),
+            "Stacked autoencoder classifier, MNIST test set": (
+                ["seed", "frozen-encoder test accuracy", "fine-tuned test accuracy", "training s"],
+                stacked_rows,
+            ),
+        },
+        budget=budget,
+        notes=notes,
+        started=started,
+        extra={"autoencoder_history": ae.history_},
+    )
 
 
 if __name__ == "__main__":

@@ -112,19 +112,31 @@ def worker(case: dict) -> dict:
     model.fit(x, callbacks=[epoch_clock(times)])
     measured = times[1:] or times
     per_epoch = sorted(measured)[len(measured) // 2]
-    return {"samples": len(x), "open_s": opened, "epoch_s": per_epoch, "first_epoch_s": times[0],
-            "samples_per_s": len(x) / per_epoch, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "final_loss": model.history_["loss"][-1]}
+    return {
+        "samples": len(x),
+        "open_s": opened,
+        "epoch_s": per_epoch,
+        "first_epoch_s": times[0],
+        "samples_per_s": len(x) / per_epoch,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "final_loss": model.history_["loss"][-1],
+    }
 
 
 def run_case(case: dict) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(case)], capture_output=True, text=True,
-                          env={**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")})
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(case)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")},
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"case {case['name']} failed:\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"  {case['name']}: {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()})}",
-          flush=True)
+    print(
+        f"  {case['name']}: {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()})}",
+        flush=True,
+    )
     return result
 
 
@@ -136,7 +148,9 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse_suppress())
     parser.add_argument("--copies", type=int, default=10, help="how many times the data grows (default 10)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per 1x case (default 3; 10x cases train 2)")
-    parser.add_argument("--tmp", type=Path, default=None, help="where to write the data (default: the system's temp folder)")
+    parser.add_argument(
+        "--tmp", type=Path, default=None, help="where to write the data (default: the system's temp folder)"
+    )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
@@ -166,22 +180,40 @@ def main() -> None:
     rows = []
     for case in cases:
         r = results[case["name"]]
-        rows.append({"data": case["name"], "samples": r["samples"], "open (s)": r["open_s"], "s/epoch": r["epoch_s"],
-                     "samples/s": r["samples_per_s"], "vs in memory": r["samples_per_s"] / memory_1x
-                     if case["name"].endswith("1x") else None, "peak RSS (MB)": r["peak_rss_mb"]})
-    growth = {kind: results[f"{kind}, {copies}x"]["peak_rss_mb"] / results[f"{kind}, 1x"]["peak_rss_mb"]
-              for kind in ("in memory", "shards", "image files")}
+        rows.append(
+            {
+                "data": case["name"],
+                "samples": r["samples"],
+                "open (s)": r["open_s"],
+                "s/epoch": r["epoch_s"],
+                "samples/s": r["samples_per_s"],
+                "vs in memory": r["samples_per_s"] / memory_1x if case["name"].endswith("1x") else None,
+                "peak RSS (MB)": r["peak_rss_mb"],
+            }
+        )
+    growth = {
+        kind: results[f"{kind}, {copies}x"]["peak_rss_mb"] / results[f"{kind}, 1x"]["peak_rss_mb"]
+        for kind in ("in memory", "shards", "image files")
+    }
     ratio = {kind: results[f"{kind}, 1x"]["samples_per_s"] / memory_1x for kind in ("shards", "image files")}
     summary = [
-        {"target": f"streamed peak memory, {copies}x vs 1x data", "shards": growth["shards"],
-         "image files": growth["image files"], "in memory (for scale)": growth["in memory"],
-         "goal": f"<= {TARGET_MEMORY_GROWTH}",
-         "met": f"shards {_met(growth['shards'] <= TARGET_MEMORY_GROWTH)}, "
-                f"image files {_met(growth['image files'] <= TARGET_MEMORY_GROWTH)}"},
-        {"target": "streamed throughput vs in memory (dense, 1x)", "shards": ratio["shards"],
-         "image files": ratio["image files"], "goal": f">= {TARGET_THROUGHPUT}",
-         "met": f"shards {_met(ratio['shards'] >= TARGET_THROUGHPUT)}, "
-                f"image files {_met(ratio['image files'] >= TARGET_THROUGHPUT)}"},
+        {
+            "target": f"streamed peak memory, {copies}x vs 1x data",
+            "shards": growth["shards"],
+            "image files": growth["image files"],
+            "in memory (for scale)": growth["in memory"],
+            "goal": f"<= {TARGET_MEMORY_GROWTH}",
+            "met": f"shards {_met(growth['shards'] <= TARGET_MEMORY_GROWTH)}, "
+            f"image files {_met(growth['image files'] <= TARGET_MEMORY_GROWTH)}",
+        },
+        {
+            "target": "streamed throughput vs in memory (dense, 1x)",
+            "shards": ratio["shards"],
+            "image files": ratio["image files"],
+            "goal": f">= {TARGET_THROUGHPUT}",
+            "met": f"shards {_met(ratio['shards'] >= TARGET_THROUGHPUT)}, "
+            f"image files {_met(ratio['image files'] >= TARGET_THROUGHPUT)}",
+        },
     ]
     notes = [
         f"Data written once per run into a temporary folder: {n:,} PNG files ({written['images_1x']:.0f} s), the "
@@ -191,13 +223,19 @@ def main() -> None:
         "Peak RSS is the whole process (Python, jax, Keras and the data): streamed data adds the read-ahead "
         "batches and, for image folders, one name per file.",
     ]
-    _common.write_result(args, "scale", "Scaling: streamed data at 1x and 10x MNIST, against in-memory arrays",
-                         {"targets": (["target", "shards", "image files", "in memory (for scale)", "goal", "met"], summary),
-                          "cases": (["data", "samples", "open (s)", "s/epoch", "samples/s", "vs in memory", "peak RSS (MB)"],
-                                    rows)},
-                         budget=f"full: {n:,} images, {epochs} epochs at 1x, 2 at {copies}x",
-                         notes=notes, extra={"results": results, "growth": growth, "throughput_ratio": ratio},
-                         started=started)
+    _common.write_result(
+        args,
+        "scale",
+        "Scaling: streamed data at 1x and 10x MNIST, against in-memory arrays",
+        {
+            "targets": (["target", "shards", "image files", "in memory (for scale)", "goal", "met"], summary),
+            "cases": (["data", "samples", "open (s)", "s/epoch", "samples/s", "vs in memory", "peak RSS (MB)"], rows),
+        },
+        budget=f"full: {n:,} images, {epochs} epochs at 1x, 2 at {copies}x",
+        notes=notes,
+        extra={"results": results, "growth": growth, "throughput_ratio": ratio},
+        started=started,
+    )
 
 
 def _met(ok: bool) -> str:

@@ -52,7 +52,6 @@ SETTINGS = {
 def worker(spec):
     sys.path.insert(0, str(_common.ROOT / "exercises"))
     import keras
-
     from conformance import EXERCISES, load_exercise
 
     model_name = spec["model"]
@@ -71,8 +70,12 @@ def worker(spec):
         _, _, auto = load_exercise(model_name)(*EXERCISES[model_name][1])
         keras.layers.MaxPooling2D = original_pool
         if setting.get("jit_compile") is not None or setting.get("steps_per_execution"):
-            auto.compile(optimizer=auto.optimizer, loss=auto.loss, jit_compile=setting.get("jit_compile", "auto"),
-                         steps_per_execution=setting.get("steps_per_execution", 1))
+            auto.compile(
+                optimizer=auto.optimizer,
+                loss=auto.loss,
+                jit_compile=setting.get("jit_compile", "auto"),
+                steps_per_execution=setting.get("steps_per_execution", 1),
+            )
         models.append(auto)
     times = [[] for _ in models]
     for _ in range(spec["rounds"]):
@@ -104,26 +107,59 @@ def main():
         if args.quick and (model != "vanilla" or backend != os.environ.get("KERAS_BACKEND", "jax")):
             continue
         n_train = 512 if args.quick else (60000 if model == "vanilla" else 6000)
-        spec = {"model": model, "settings": settings[:2] if args.quick else settings, "n_train": n_train,
-                "rounds": 2 if args.quick else args.rounds}
-        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
-                              env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True)
+        spec = {
+            "model": model,
+            "settings": settings[:2] if args.quick else settings,
+            "n_train": n_train,
+            "rounds": 2 if args.quick else args.rounds,
+        }
+        proc = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
+            env={**os.environ, "KERAS_BACKEND": backend},
+            capture_output=True,
+            text=True,
+        )
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         if proc.returncode != 0 or not lines:
-            rows.append({"backend": backend, "model": model, "setting": "(failed)", "error": proc.stderr.strip()[-300:]})
+            rows.append(
+                {"backend": backend, "model": model, "setting": "(failed)", "error": proc.stderr.strip()[-300:]}
+            )
             continue
         result = json.loads(lines[-1])
         runs.append(result)
         base = result["rows"][0]["s_per_epoch"]
         for r in result["rows"]:
-            rows.append({"backend": backend, "model": model, "images/epoch": result["n_train"], "setting": r["setting"],
-                         "s/epoch (median)": r["s_per_epoch"], "speed-up vs default": base / r["s_per_epoch"]})
+            rows.append(
+                {
+                    "backend": backend,
+                    "model": model,
+                    "images/epoch": result["n_train"],
+                    "setting": r["setting"],
+                    "s/epoch (median)": r["s_per_epoch"],
+                    "speed-up vs default": base / r["s_per_epoch"],
+                }
+            )
             print(f"{backend:<11} {model:<14} {r['setting']:<45} {r['s_per_epoch']:.3f} s/epoch", flush=True)
-    notes = ["Settings of one backend and model trained in turns in one process, one epoch each; median of rounds 2..N.",
-             "Batch sizes other than 256 change the optimisation (fewer, larger steps): faster epochs are not faster quality."]
-    _common.write_result(args, "settings", "Training settings, interleaved A/B (seconds per epoch, no validation)",
-                         {"": (["backend", "model", "images/epoch", "setting", "s/epoch (median)", "speed-up vs default", "error"], rows)},
-                         budget=f"full ({args.rounds} rounds)", notes=notes, started=started, extra={"runs": runs})
+    notes = [
+        "Settings of one backend and model trained in turns in one process, one epoch each; median of rounds 2..N.",
+        "Batch sizes other than 256 change the optimisation (fewer, larger steps): "
+        "faster epochs are not faster quality.",
+    ]
+    _common.write_result(
+        args,
+        "settings",
+        "Training settings, interleaved A/B (seconds per epoch, no validation)",
+        {
+            "": (
+                ["backend", "model", "images/epoch", "setting", "s/epoch (median)", "speed-up vs default", "error"],
+                rows,
+            )
+        },
+        budget=f"full ({args.rounds} rounds)",
+        notes=notes,
+        started=started,
+        extra={"runs": runs},
+    )
 
 
 if __name__ == "__main__":

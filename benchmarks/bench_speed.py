@@ -42,7 +42,10 @@ CASES = {
     "aekit (default)": {"backend": None, "setup": "aekit"},
     "aekit on tensorflow": {"backend": "tensorflow", "setup": "aekit"},
 }
-TARGETS = {"vanilla": {"lesson (tf.keras)": 3.5, "plain Keras on jax": 2.0}, "convolutional": {"lesson (tf.keras)": 2.0}}
+TARGETS = {
+    "vanilla": {"lesson (tf.keras)": 3.5, "plain Keras on jax": 2.0},
+    "convolutional": {"lesson (tf.keras)": 2.0},
+}
 TARGET_ENCODE_BATCH_32 = 100_000
 
 
@@ -71,8 +74,11 @@ class Worker:
         else:
             import aekit
 
-            estimator = (aekit.DenseAutoencoder((128, 64), 32, batch_size=256) if model == "vanilla"
-                         else aekit.ConvAutoencoder((16, 8, 8), lesson_layout=True, batch_size=256))
+            estimator = (
+                aekit.DenseAutoencoder((128, 64), 32, batch_size=256)
+                if model == "vanilla"
+                else aekit.ConvAutoencoder((16, 8, 8), lesson_layout=True, batch_size=256)
+            )
             estimator.epochs = 0  # build the models, train nothing yet
             estimator.fit(x_train)
             self.estimator = estimator
@@ -85,11 +91,24 @@ class Worker:
 
         start = time.perf_counter()
         if self.setup == "lesson":
-            logs = self.auto.fit(self.x, self.x, epochs=self.epoch + 1, initial_epoch=self.epoch, batch_size=256,
-                                 shuffle=True, validation_data=(self.x_test, self.x_test), verbose=0).history
+            logs = self.auto.fit(
+                self.x,
+                self.x,
+                epochs=self.epoch + 1,
+                initial_epoch=self.epoch,
+                batch_size=256,
+                shuffle=True,
+                validation_data=(self.x_test, self.x_test),
+                verbose=0,
+            ).history
         else:
-            logs = training.train(self.auto, self.x, plan=training.TrainingPlan(epochs=self.epoch + 1, batch_size=256),
-                                  initial_epoch=self.epoch, validation_data=self.x_test)
+            logs = training.train(
+                self.auto,
+                self.x,
+                plan=training.TrainingPlan(epochs=self.epoch + 1, batch_size=256),
+                initial_epoch=self.epoch,
+                validation_data=self.x_test,
+            )
         seconds = time.perf_counter() - start
         self.epoch += 1
         return {"seconds": seconds, "loss": float(logs["loss"][-1]), "val_loss": float(logs["val_loss"][-1])}
@@ -98,9 +117,12 @@ class Worker:
         """Samples per second of encoding the test images, 32 and 4096 at a time."""
         rows = []
         for batch in (32, 4096):
-            chunks = [self.x_test[i:i + batch] for i in range(0, len(self.x_test), batch)][: max(1, 2048 // batch)]
-            encode = (self.estimator.encode if self.setup == "aekit"
-                      else lambda chunk: self.encoder.predict(chunk, batch_size=len(chunk), verbose=0))
+            chunks = [self.x_test[i : i + batch] for i in range(0, len(self.x_test), batch)][: max(1, 2048 // batch)]
+            encode = (
+                self.estimator.encode
+                if self.setup == "aekit"
+                else lambda chunk: self.encoder.predict(chunk, batch_size=len(chunk), verbose=0)
+            )
             for chunk in chunks:
                 encode(chunk)  # compile
             done, start = 0, time.perf_counter()
@@ -208,8 +230,14 @@ class Process:
         env.pop("KERAS_BACKEND", None)  # aekit (default) must find no backend chosen
         if backend:
             env["KERAS_BACKEND"] = backend
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(case)], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(case)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
 
     def read(self) -> dict:
         for line in self.proc.stdout:
@@ -231,16 +259,21 @@ class Process:
 
 def measure_model(model: str, n_train: int, n_test: int, rounds: int, inference_seconds: float) -> dict:
     """Start the four cases of ``model``, one warm-up epoch each, then ``rounds`` interleaved epochs."""
-    procs = {name: Process({"model": model, "setup": c["setup"], "n_train": n_train, "n_test": n_test}, c["backend"])
-             for name, c in CASES.items()}
+    procs = {
+        name: Process({"model": model, "setup": c["setup"], "n_train": n_train, "n_test": n_test}, c["backend"])
+        for name, c in CASES.items()
+    }
     try:
         info = {name: p.read() for name, p in procs.items()}
         results = {name: {"flops": info[name], "warmup": p.ask(do="epoch"), "epochs": []} for name, p in procs.items()}
         for r in range(rounds):
             for name, p in procs.items():
                 results[name]["epochs"].append(p.ask(do="epoch"))
-            print(f"  {model} round {r + 1}/{rounds}: " + ", ".join(
-                f"{name} {results[name]['epochs'][-1]['seconds']:.2f}s" for name in procs), flush=True)
+            print(
+                f"  {model} round {r + 1}/{rounds}: "
+                + ", ".join(f"{name} {results[name]['epochs'][-1]['seconds']:.2f}s" for name in procs),
+                flush=True,
+            )
         for name in ("lesson (tf.keras)", "aekit (default)"):
             results[name]["inference"] = procs[name].ask(do="inference", seconds=inference_seconds)["inference"]
     finally:
@@ -252,7 +285,9 @@ def measure_model(model: str, n_train: int, n_test: int, rounds: int, inference_
 def main():
     p = _common.parser(__doc__)
     p.add_argument("--worker", help=argparse_hidden())
-    p.add_argument("--rounds", type=int, default=None, help="measured epochs per case, after one warm-up (default 5; quick 2)")
+    p.add_argument(
+        "--rounds", type=int, default=None, help="measured epochs per case, after one warm-up (default 5; quick 2)"
+    )
     p.add_argument("--models", nargs="*", default=["vanilla", "convolutional"], choices=["vanilla", "convolutional"])
     p.add_argument("--name", default="speed", help="results file name (default speed)")
     args = p.parse_args()
@@ -283,49 +318,104 @@ def argparse_hidden():
 
 def write(args, results, peaks, n_train, rounds, started):
     peak = max(max(p["numpy_gflops"], p["backend_gflops"]) for p in peaks)
-    peak_rows = [{"backend process": p["backend"], "NumPy (OpenBLAS) GFLOP/s": p["numpy_gflops"],
-                  "backend GFLOP/s": p["backend_gflops"]} for p in peaks]
+    peak_rows = [
+        {
+            "backend process": p["backend"],
+            "NumPy (OpenBLAS) GFLOP/s": p["numpy_gflops"],
+            "backend GFLOP/s": p["backend_gflops"],
+        }
+        for p in peaks
+    ]
     rows, ratio_rows, inference_rows, notes = [], [], [], []
     for model, cases in results.items():
         for name, r in cases.items():
             times = [e["seconds"] for e in r["epochs"]]
             median = statistics.median(times)
             gflops = r["flops"]["train_epoch"] / median / 1e9
-            rows.append({"model": model, "case": name, "s/epoch (median)": median, "min": min(times), "max": max(times),
-                         "warm-up epoch s": r["warmup"]["seconds"], "GFLOP/s": gflops, "% of matmul peak": 100 * gflops / peak,
-                         "val_loss after": r["epochs"][-1]["val_loss"]})
+            rows.append(
+                {
+                    "model": model,
+                    "case": name,
+                    "s/epoch (median)": median,
+                    "min": min(times),
+                    "max": max(times),
+                    "warm-up epoch s": r["warmup"]["seconds"],
+                    "GFLOP/s": gflops,
+                    "% of matmul peak": 100 * gflops / peak,
+                    "val_loss after": r["epochs"][-1]["val_loss"],
+                }
+            )
             for inf in r.get("inference", []):
-                inference_rows.append({"model": model, "case": name, "batch": inf["batch"], "samples/s": inf["samples_per_s"]})
+                inference_rows.append(
+                    {"model": model, "case": name, "batch": inf["batch"], "samples/s": inf["samples_per_s"]}
+                )
         ours = [e["seconds"] for e in cases["aekit (default)"]["epochs"]]
         for reference, target in TARGETS.get(model, {}).items():
             theirs = [e["seconds"] for e in cases[reference]["epochs"]]
             ratios = [t / o for t, o in zip(theirs, ours)]
             ratio = statistics.median(ratios)
             met = min(ratios) >= target
-            ratio_rows.append({"model": model, "aekit (default) vs": reference, "speed-up (median)": ratio,
-                               "min": min(ratios), "max": max(ratios), "target": target,
-                               "status": "met" if met else ("missed" if ratio < target else "within the spread")})
-            notes.append(f"{model}: aekit's default path is {ratio:.2f}x {reference} (per-round range {min(ratios):.2f}-"
-                         f"{max(ratios):.2f}); target >= {target}x: " + ("met." if met else "missed." if ratio < target
-                                                                        else "not met beyond the spread."))
+            ratio_rows.append(
+                {
+                    "model": model,
+                    "aekit (default) vs": reference,
+                    "speed-up (median)": ratio,
+                    "min": min(ratios),
+                    "max": max(ratios),
+                    "target": target,
+                    "status": "met" if met else ("missed" if ratio < target else "within the spread"),
+                }
+            )
+            notes.append(
+                f"{model}: aekit's default path is {ratio:.2f}x {reference} (per-round range {min(ratios):.2f}-"
+                f"{max(ratios):.2f}); target >= {target}x: "
+                + ("met." if met else "missed." if ratio < target else "not met beyond the spread.")
+            )
     enc = [r for r in inference_rows if r["case"] == "aekit (default)" and r["batch"] == 32]
     if enc:
         best = max(r["samples/s"] for r in enc)
-        notes.append(f"encode at batch 32 on aekit's default path: {best:,.0f} samples/s; target >= {TARGET_ENCODE_BATCH_32:,}: "
-                     + ("met." if best >= TARGET_ENCODE_BATCH_32 else "missed."))
+        notes.append(
+            f"encode at batch 32 on aekit's default path: {best:,.0f} samples/s; target >= {TARGET_ENCODE_BATCH_32:,}: "
+            + ("met." if best >= TARGET_ENCODE_BATCH_32 else "missed.")
+        )
     notes.append(f"matmul peak used for the percentages: {peak:.0f} GFLOP/s (best of NumPy, jax and tf in this run).")
     if args.quick:
         notes.append("--quick: 1,024 training images, 2 rounds; the figures only show that the script runs.")
     _common.write_result(
-        args, args.name, "Speed: exercise models, aekit's default path vs the lesson's setup",
-        {"Matrix-multiply peak (float32, 2048x2048)": (list(peak_rows[0]), peak_rows),
-         f"Training, seconds per epoch ({n_train:,} images + validation, batch 256, {rounds} interleaved rounds after a warm-up)": (
-             ["model", "case", "s/epoch (median)", "min", "max", "warm-up epoch s", "GFLOP/s", "% of matmul peak", "val_loss after"], rows),
-         "Speed-ups of aekit's default path (median of per-round ratios)": (
-             ["model", "aekit (default) vs", "speed-up (median)", "min", "max", "target", "status"], ratio_rows),
-         "Inference: encoding the test images, samples per second": (["model", "case", "batch", "samples/s"], inference_rows)},
-        budget="full" if not args.quick else "quick", notes=notes, started=started,
-        extra={"results": results, "matmul_peak_gflops": peak})
+        args,
+        args.name,
+        "Speed: exercise models, aekit's default path vs the lesson's setup",
+        {
+            "Matrix-multiply peak (float32, 2048x2048)": (list(peak_rows[0]), peak_rows),
+            f"Training, seconds per epoch ({n_train:,} images + validation, batch 256, "
+            f"{rounds} interleaved rounds after a warm-up)": (
+                [
+                    "model",
+                    "case",
+                    "s/epoch (median)",
+                    "min",
+                    "max",
+                    "warm-up epoch s",
+                    "GFLOP/s",
+                    "% of matmul peak",
+                    "val_loss after",
+                ],
+                rows,
+            ),
+            "Speed-ups of aekit's default path (median of per-round ratios)": (
+                ["model", "aekit (default) vs", "speed-up (median)", "min", "max", "target", "status"],
+                ratio_rows,
+            ),
+            "Inference: encoding the test images, samples per second": (
+                ["model", "case", "batch", "samples/s"],
+                inference_rows,
+            ),
+        },
+        budget="full" if not args.quick else "quick",
+        notes=notes,
+        started=started,
+        extra={"results": results, "matmul_peak_gflops": peak},
+    )
 
 
 if __name__ == "__main__":

@@ -89,9 +89,11 @@ def data_sets(seed: int, quick: bool):
     cancer = load_breast_cancer()
     wine = load_wine()
     digits = load_digits()
-    sets = [("breast_cancer", *_sample_down(cancer.data, cancer.target == 1, seed)),
-            ("wine", *_sample_down(wine.data, wine.target != 0, seed))]
-    for digit in ((0,) if quick else range(10)):
+    sets = [
+        ("breast_cancer", *_sample_down(cancer.data, cancer.target == 1, seed)),
+        ("wine", *_sample_down(wine.data, wine.target != 0, seed)),
+    ]
+    for digit in (0,) if quick else range(10):
         sets.append((f"digits/{digit}", *_sample_down(digits.data, digits.target == digit, seed)))
     sets.append(("synthetic", *synthetic_table(seed, n=600 if quick else 2000)))
     return sets
@@ -149,8 +151,14 @@ def candidates():
         def make(x):
             n, d = x.shape
             epochs = max(10, min(300, -(-steps // -(-n // batch))))
-            return family(hidden_layers=hidden, latent_dim=max(2, round(d * latent_share)), epochs=epochs,
-                          batch_size=batch, **extra)
+            return family(
+                hidden_layers=hidden,
+                latent_dim=max(2, round(d * latent_share)),
+                epochs=epochs,
+                batch_size=batch,
+                **extra,
+            )
+
         return make
 
     return {
@@ -164,8 +172,9 @@ def candidates():
         "64-32, code d/4, 50 steps (10 epochs at least)": sized(0.25, (64, 32), 50),
         "64-32, code d/4, 4000 steps": sized(0.25, (64, 32), 4000),
         "128-64, code d/4, 1500 steps": sized(0.25, (128, 64), 1500),
-        "denoising (gaussian 0.3), 64-32, code d/4, 1500 steps": sized(0.25, (64, 32), 1500, family=DenoisingAutoencoder,
-                                                                      noise="gaussian", noise_level=0.3),
+        "denoising (gaussian 0.3), 64-32, code d/4, 1500 steps": sized(
+            0.25, (64, 32), 1500, family=DenoisingAutoencoder, noise="gaussian", noise_level=0.3
+        ),
     }
 
 
@@ -189,10 +198,13 @@ def measure(detectors, seeds, quick, validation):
                 seconds = time.perf_counter() - started
                 row = (roc_auc_score(y_test, scores), average_precision_score(y_test, scores), seconds)
                 results.setdefault((name.split("/")[0], detector, seed), []).append(row)
-            print(f"seed {seed} {name}: " + "  ".join(
-                f"{d} {results[(name.split('/')[0], d, seed)][-1][0]:.3f}" for d in detectors), flush=True)
+            print(
+                f"seed {seed} {name}: "
+                + "  ".join(f"{d} {results[(name.split('/')[0], d, seed)][-1][0]:.3f}" for d in detectors),
+                flush=True,
+            )
     merged = {}
-    for (name, detector, seed), rows in results.items():
+    for (name, detector, _seed), rows in results.items():
         merged.setdefault((name, detector), []).append(tuple(np.mean(rows, axis=0)))
     return merged
 
@@ -204,9 +216,14 @@ def summarise(merged, names, detectors):
     for name in names:
         for detector in detectors:
             values = np.array(merged[(name, detector)])
-            table[(name, detector)] = {"auc": values[:, 0].mean(), "auc_sd": values[:, 0].std(ddof=1) if len(values) > 1 else 0.0,
-                                       "ap": values[:, 1].mean(), "ap_sd": values[:, 1].std(ddof=1) if len(values) > 1 else 0.0,
-                                       "seconds": values[:, 2].mean(), "aucs": values[:, 0].tolist()}
+            table[(name, detector)] = {
+                "auc": values[:, 0].mean(),
+                "auc_sd": values[:, 0].std(ddof=1) if len(values) > 1 else 0.0,
+                "ap": values[:, 1].mean(),
+                "ap_sd": values[:, 1].std(ddof=1) if len(values) > 1 else 0.0,
+                "seconds": values[:, 2].mean(),
+                "aucs": values[:, 0].tolist(),
+            }
     return table
 
 
@@ -217,8 +234,11 @@ def pm(mean, sd):
 def main():
     p = _common.parser(__doc__)
     p.add_argument("--seeds", type=int, default=None, help=f"seeds (default {SEEDS}; 3 with --select)")
-    p.add_argument("--select", action="store_true",
-                   help="compare candidate defaults on validation splits of the training parts (no test data)")
+    p.add_argument(
+        "--select",
+        action="store_true",
+        help="compare candidate defaults on validation splits of the training parts (no test data)",
+    )
     args = p.parse_args()
     started = time.perf_counter()
     import numpy as np
@@ -230,16 +250,31 @@ def main():
         if args.quick:
             detectors = dict(list(detectors.items())[:2])
         table = summarise(measure(detectors, seeds, args.quick, validation=True), names, detectors)
-        rows = [{"candidate": d, **{f"{n} val AUC": table[(n, d)]["auc"] for n in names},
-                 "mean val AUC": float(np.mean([table[(n, d)]["auc"] for n in names])),
-                 "mean val AP": float(np.mean([table[(n, d)]["ap"] for n in names])),
-                 "fit s": float(np.mean([table[(n, d)]["seconds"] for n in names]))} for d in detectors]
-        _common.write_result(args, "tabular_selection", "Choosing aekit's default tabular detector on validation splits (issue 16)",
-                             {"": (list(rows[0]), rows)}, budget=f"full: {len(seeds)} seeds", started=started, notes=[
-                                 "Each candidate is fitted on 75 % of each seed's training part and scored on the other 25 % "
-                                 "(stratified); the test parts are not used. Mean over seeds; digits is the mean of its ten one-class tasks.",
-                                 "'steps' sets the epochs: enough passes over the training rows for about that many batches of 32 "
-                                 "(10 to 300 epochs)."])
+        rows = [
+            {
+                "candidate": d,
+                **{f"{n} val AUC": table[(n, d)]["auc"] for n in names},
+                "mean val AUC": float(np.mean([table[(n, d)]["auc"] for n in names])),
+                "mean val AP": float(np.mean([table[(n, d)]["ap"] for n in names])),
+                "fit s": float(np.mean([table[(n, d)]["seconds"] for n in names])),
+            }
+            for d in detectors
+        ]
+        _common.write_result(
+            args,
+            "tabular_selection",
+            "Choosing aekit's default tabular detector on validation splits (issue 16)",
+            {"": (list(rows[0]), rows)},
+            budget=f"full: {len(seeds)} seeds",
+            started=started,
+            notes=[
+                "Each candidate is fitted on 75 % of each seed's training part and scored on the other 25 % "
+                "(stratified); the test parts are not used. Mean over seeds; "
+                "digits is the mean of its ten one-class tasks.",
+                "'steps' sets the epochs: enough passes over the training rows for about that many batches of 32 "
+                "(10 to 300 epochs).",
+            ],
+        )
         return
 
     detectors = {"aekit AnomalyDetector()": aekit_default(args.quick)}
@@ -262,7 +297,9 @@ def main():
             for d in detectors:
                 row[d] = pm(table[(name, d)][metric], table[(name, d)][f"{metric}_sd"])
             rows.append(row)
-        rows.append({"data set": name, "metric": "fit seconds", **{d: f"{table[(name, d)]['seconds']:.2f}" for d in detectors}})
+        rows.append(
+            {"data set": name, "metric": "fit seconds", **{d: f"{table[(name, d)]['seconds']:.2f}" for d in detectors}}
+        )
     columns = ["data set", "metric", *detectors]
     notes = []
     if "PyOD AutoEncoder" in detectors:
@@ -275,28 +312,46 @@ def main():
         mean_ours = np.mean([table[(n, ours)]["auc"] for n in names])
         mean_theirs = np.mean([table[(n, theirs)]["auc"] for n in names])
         every = all(v != "trails" for *_, v in verdicts)
-        notes.append("ROC AUC, aekit minus PyOD AutoEncoder (mean ± sd of the per-seed differences): " + "; ".join(
-            f"{n} {m:+.3f} ± {s:.3f} ({v})" for n, m, s, v in verdicts) + ".")
-        notes.append(f"Mean ROC AUC over the four data sets: aekit {mean_ours:.3f}, PyOD AutoEncoder {mean_theirs:.3f}, "
-                     f"IsolationForest {np.mean([table[(n, 'IsolationForest')]['auc'] for n in names]):.3f}. "
-                     f"Goal (matches on every data set, beats on average): "
-                     + ("met." if every and mean_ours > mean_theirs else "missed.")
-                     + " 'matches' means the mean difference is no worse than minus its seed-to-seed sd; 'beats', above plus it.")
+        notes.append(
+            "ROC AUC, aekit minus PyOD AutoEncoder (mean ± sd of the per-seed differences): "
+            + "; ".join(f"{n} {m:+.3f} ± {s:.3f} ({v})" for n, m, s, v in verdicts)
+            + "."
+        )
+        notes.append(
+            f"Mean ROC AUC over the four data sets: aekit {mean_ours:.3f}, PyOD AutoEncoder {mean_theirs:.3f}, "
+            f"IsolationForest {np.mean([table[(n, 'IsolationForest')]['auc'] for n in names]):.3f}. "
+            f"Goal (matches on every data set, beats on average): "
+            + ("met." if every and mean_ours > mean_theirs else "missed.")
+            + " 'matches' means the mean difference is no worse than minus its seed-to-seed sd; 'beats', above plus it."
+        )
     notes += [
-        "Protocol: anomaly class sampled down to 10 % per seed, stratified 60/40 split, fitted on the (contaminated) training "
-        "part, scored once on the test part; mean ± sd over seeds; digits: mean of the ten one-class tasks (one digit normal, the others anomalies) per seed.",
-        "aekit: AnomalyDetector() with no settings (default_autoencoder: a DenseAutoencoder sized for the table, scaled "
-        "with scale='auto', i.e. standardised, score = mean squared error in standardised units), chosen with --select on "
-        "validation splits carved from the training parts (benchmarks/results/tabular_selection.md), never on test scores.",
-        f"PyOD {pyod_version or 'not installed'}: AutoEncoder(random_state=seed, verbose=0), its defaults otherwise (64-32 "
-        "hidden, batch norm, dropout 0.2, 10 epochs of batch 32, standardised input); IsolationForest: scikit-learn's, "
-        "random_state=seed. All three run in this process, one after the other, on the same splits.",
-        "Fit seconds include scoring the test part and, for aekit and PyOD, building the network (jax compiles once per model).",
+        "Protocol: anomaly class sampled down to 10 % per seed, stratified 60/40 split, fitted on the (contaminated) "
+        "training part, scored once on the test part; mean ± sd over seeds; digits: mean of the ten one-class tasks "
+        "(one digit normal, the others anomalies) per seed.",
+        "aekit: AnomalyDetector() with no settings (default_autoencoder: a DenseAutoencoder sized for the table, "
+        "scaled with scale='auto', i.e. standardised, score = mean squared error in standardised units), chosen with "
+        "--select on validation splits carved from the training parts (benchmarks/results/tabular_selection.md), "
+        "never on test scores.",
+        f"PyOD {pyod_version or 'not installed'}: AutoEncoder(random_state=seed, verbose=0), its defaults otherwise "
+        "(64-32 hidden, batch norm, dropout 0.2, 10 epochs of batch 32, standardised input); IsolationForest: "
+        "scikit-learn's, random_state=seed. All three run in this process, one after the other, on the same splits.",
+        "Fit seconds include scoring the test part and, for aekit and PyOD, building the network "
+        "(jax compiles once per model).",
     ]
-    extra = {"verdicts": [{"data set": n, "auc_difference": m, "sd": s, "verdict": v} for n, m, s, v in verdicts],
-             "per_seed_auc": {f"{n} | {d}": table[(n, d)]["aucs"] for n in names for d in detectors}}
-    _common.write_result(args, "tabular", "Tabular anomaly detection: aekit vs PyOD AutoEncoder vs IsolationForest (issue 16)",
-                         {"": (columns, rows)}, budget=f"full: {len(seeds)} seeds", notes=notes, extra=extra, started=started)
+    extra = {
+        "verdicts": [{"data set": n, "auc_difference": m, "sd": s, "verdict": v} for n, m, s, v in verdicts],
+        "per_seed_auc": {f"{n} | {d}": table[(n, d)]["aucs"] for n in names for d in detectors},
+    }
+    _common.write_result(
+        args,
+        "tabular",
+        "Tabular anomaly detection: aekit vs PyOD AutoEncoder vs IsolationForest (issue 16)",
+        {"": (columns, rows)},
+        budget=f"full: {len(seeds)} seeds",
+        notes=notes,
+        extra=extra,
+        started=started,
+    )
 
 
 if __name__ == "__main__":

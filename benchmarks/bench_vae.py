@@ -84,8 +84,12 @@ def importance_sampled_nll(vae, x, k, rng, chunk=1000):
 
 def build_parser():
     p = _common.parser(__doc__)
-    p.add_argument("--minutes", type=float, default=TARGET_MINUTES,
-                   help="training budget in wall-clock minutes, with a cosine learning-rate decay over it (0: train --epochs)")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=TARGET_MINUTES,
+        help="training budget in wall-clock minutes, with a cosine learning-rate decay over it (0: train --epochs)",
+    )
     p.add_argument("--epochs", type=int, default=30, help="epochs when --minutes is 0")
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--hidden", default="512,256")
@@ -93,9 +97,14 @@ def build_parser():
     p.add_argument("--k", type=int, default=5000)
     p.add_argument("--n-is", type=int, default=10000)
     p.add_argument("--seeds", type=int, default=3, help="seeds, each a full run (the protocol asks for at least 3)")
-    p.add_argument("--first-seed", type=int, default=0, help="the first seed this run trains (seeds first .. first + seeds - 1)")
-    p.add_argument("--merge", action="store_true",
-                   help="keep the seeds of the result already in the results folder (same settings only) beside this run's")
+    p.add_argument(
+        "--first-seed", type=int, default=0, help="the first seed this run trains (seeds first .. first + seeds - 1)"
+    )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the seeds of the result already in the results folder (same settings only) beside this run's",
+    )
     return p
 
 
@@ -110,8 +119,12 @@ def earlier_runs(args, new_seeds):
         kept = [row for row in record["tables"][""]["rows"] if row["seed"] not in new_seeds]
     except (KeyError, TypeError) as exc:
         sys.exit(f"--merge: the earlier result's table has no seeds ({exc!r}); run without --merge")
-    note = (f"Seed(s) {', '.join(str(r['seed']) for r in kept)} from the earlier run `{record['command']}` "
-            f"of {record.get('date', 'an unknown date')}" if kept else "")
+    note = (
+        f"Seed(s) {', '.join(str(r['seed']) for r in kept)} from the earlier run `{record['command']}` "
+        f"of {record.get('date', 'an unknown date')}"
+        if kept
+        else ""
+    )
     return kept, note
 
 
@@ -138,26 +151,47 @@ def main():
     runs, merged_note = earlier_runs(args, set(seeds)) if args.merge else ([], "")
     for seed in seeds:
         rng = np.random.default_rng(seed)
-        vae = VariationalAutoencoder(hidden_layers=hidden, latent_dim=latent, epochs=1, batch_size=128,
-                                     learning_rate=args.learning_rate, seed=seed)
+        vae = VariationalAutoencoder(
+            hidden_layers=hidden,
+            latent_dim=latent,
+            epochs=1,
+            batch_size=128,
+            learning_rate=args.learning_rate,
+            seed=seed,
+        )
         callbacks = [_common.time_budget(minutes, args.learning_rate)] if minutes else []
         with _common.Timer() as t_train:
-            vae.fit((rng.random(x_train.shape) < x_train).astype(np.float32), validation_data=x_val_bin, callbacks=callbacks)
+            vae.fit(
+                (rng.random(x_train.shape) < x_train).astype(np.float32), validation_data=x_val_bin, callbacks=callbacks
+            )
             history = {k_: list(v) for k_, v in vae.history_.items()}
             for epoch in range(1, epochs):  # a fresh binarization each epoch
                 if vae.model_.stop_training:
                     break
-                h = training.train(vae.model_, (rng.random(x_train.shape) < x_train).astype(np.float32),
-                                   plan=training.TrainingPlan(epochs=epoch + 1, batch_size=128, seed=seed),
-                                   initial_epoch=epoch, validation_data=x_val_bin, callbacks=callbacks)
+                h = training.train(
+                    vae.model_,
+                    (rng.random(x_train.shape) < x_train).astype(np.float32),
+                    plan=training.TrainingPlan(epochs=epoch + 1, batch_size=128, seed=seed),
+                    initial_epoch=epoch,
+                    validation_data=x_val_bin,
+                    callbacks=callbacks,
+                )
                 for k_, v in h.items():
                     history.setdefault(k_, []).extend(v)
         elbo = negative_elbo(vae, x_test_bin, np.random.default_rng(1))
         with _common.Timer() as t_is:
             nll = importance_sampled_nll(vae, x_test_bin[:n_is], k, np.random.default_rng(2))
-        runs.append({"seed": seed, "test -ELBO": float(elbo.mean()), f"-log p(x), IS k = {k}": float(nll.mean()),
-                     "epochs": len(history["loss"]), "training minutes": t_train.seconds / 60, "IS s": t_is.seconds,
-                     "validation -ELBO, last epoch": history["val_loss"][-1]})
+        runs.append(
+            {
+                "seed": seed,
+                "test -ELBO": float(elbo.mean()),
+                f"-log p(x), IS k = {k}": float(nll.mean()),
+                "epochs": len(history["loss"]),
+                "training minutes": t_train.seconds / 60,
+                "IS s": t_is.seconds,
+                "validation -ELBO, last epoch": history["val_loss"][-1],
+            }
+        )
         print(f"seed {seed}: NLL {nll.mean():.2f}, -ELBO {elbo.mean():.2f}, {len(history['loss'])} epochs", flush=True)
     runs.sort(key=lambda row: row["seed"])
     nll_mean, nll_sd = _common.mean_sd([r[f"-log p(x), IS k = {k}"] for r in runs])
@@ -166,17 +200,28 @@ def main():
         status = "below the target in one seed (no spread measured: not called met)"
     notes = [
         f"Model: VariationalAutoencoder {arch}, batch 128, Adam {args.learning_rate:g}"
-        + (f" with a cosine decay over {minutes:g} min" if minutes else "") + " per seed.",
-        f"NLL {nll_mean:.2f} +- {nll_sd:.2f} nats on {n_is:,} test images over {len(runs)} seed(s); target < {TARGET_NLL} "
+        + (f" with a cosine decay over {minutes:g} min" if minutes else "")
+        + " per seed.",
+        f"NLL {nll_mean:.2f} +- {nll_sd:.2f} nats on {n_is:,} test images over {len(runs)} seed(s); "
+        f"target < {TARGET_NLL} "
         f"(IWAE): {status}.",
     ] + ([merged_note + "; the others from this run."] if merged_note else [])
-    spent = (f"{len(runs)} seed(s), {max(r['training minutes'] for r in runs):.1f} min of training a seed, "
-             f"IS with k = {k} on {n_is} test images")
+    spent = (
+        f"{len(runs)} seed(s), {max(r['training minutes'] for r in runs):.1f} min of training a seed, "
+        f"IS with k = {k} on {n_is} test images"
+    )
     full = minutes >= TARGET_MINUTES and n_is == 10000 and len(runs) >= 3 and k >= 5000
     budget = f"{'full' if full else 'reduced'}: {spent}"
-    _common.write_result(args, "vae", "VAE on dynamically binarized MNIST: test ELBO and log-likelihood (nats per image)",
-                         {"": (list(runs[0]), runs)}, budget=budget, notes=notes, started=started,
-                         extra={"architecture": arch})
+    _common.write_result(
+        args,
+        "vae",
+        "VAE on dynamically binarized MNIST: test ELBO and log-likelihood (nats per image)",
+        {"": (list(runs[0]), runs)},
+        budget=budget,
+        notes=notes,
+        started=started,
+        extra={"architecture": arch},
+    )
 
 
 if __name__ == "__main__":

@@ -61,9 +61,15 @@ def epoch_clock(times: list):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path(os.environ["OUT"]) if os.environ.get("OUT") else None,
-                        help="folder for gpu_check.json (default: $OUT)")
-    parser.add_argument("--quick", action="store_true", help="tiny data and one epoch: checks the script, numbers mean nothing")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ["OUT"]) if os.environ.get("OUT") else None,
+        help="folder for gpu_check.json (default: $OUT)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny data and one epoch: checks the script, numbers mean nothing"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="epochs per model (default 4; 2 with --quick)")
     parser.add_argument("--budget", type=float, default=270.0, help="seconds after which remaining steps are skipped")
     args = parser.parse_args()
@@ -99,8 +105,12 @@ class Check:
         self.quick = args.quick
         self.epochs = args.epochs or (2 if args.quick else 4)
         self.started = time.perf_counter()
-        self.results = {"script": "benchmarks/gpu_check.py" + (" --quick" if args.quick else ""), "steps": {},
-                        "summary": {}, "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+        self.results = {
+            "script": "benchmarks/gpu_check.py" + (" --quick" if args.quick else ""),
+            "steps": {},
+            "summary": {},
+            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        }
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -116,11 +126,16 @@ class Check:
             result = run()
             result["seconds"] = round(time.perf_counter() - start, 1)
         except Exception as exc:  # recorded, and the next step runs
-            result = {"error": f"{exc.__class__.__name__}: {exc}", "traceback": traceback.format_exc()[-3000:],
-                      "seconds": round(time.perf_counter() - start, 1)}
+            result = {
+                "error": f"{exc.__class__.__name__}: {exc}",
+                "traceback": traceback.format_exc()[-3000:],
+                "seconds": round(time.perf_counter() - start, 1),
+            }
         self.results["steps"][name] = result
-        print(f"[{name}] {json.dumps({k: v for k, v in result.items() if k != 'traceback'}, default=str)[:1500]}",
-              flush=True)
+        print(
+            f"[{name}] {json.dumps({k: v for k, v in result.items() if k != 'traceback'}, default=str)[:1500]}",
+            flush=True,
+        )
         self.save()
 
     def save(self):
@@ -136,14 +151,24 @@ class Check:
         import aekit
 
         devices = jax.devices()
-        info = {"jax_devices": [str(d) for d in devices], "device_kind": devices[0].device_kind,
-                "platform": devices[0].platform, "local_device_count": jax.local_device_count(),
-                "backend": keras.backend.backend(), "jax": jax.__version__, "keras": keras.__version__,
-                "aekit": aekit.__version__, "python": platform.python_version()}
+        info = {
+            "jax_devices": [str(d) for d in devices],
+            "device_kind": devices[0].device_kind,
+            "platform": devices[0].platform,
+            "local_device_count": jax.local_device_count(),
+            "backend": keras.backend.backend(),
+            "jax": jax.__version__,
+            "keras": keras.__version__,
+            "aekit": aekit.__version__,
+            "python": platform.python_version(),
+        }
         try:
             info["nvidia_smi"] = subprocess.run(
                 ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-                capture_output=True, text=True, timeout=20).stdout.strip()
+                capture_output=True,
+                text=True,
+                timeout=20,
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             info["nvidia_smi"] = None
         print("jax.devices():", devices, flush=True)
@@ -173,9 +198,14 @@ class Check:
         model.fit(x, validation_data=x_test, callbacks=[epoch_clock(times)], **kwargs)
         measured = sorted(times[1:] or times)
         per_epoch = measured[len(measured) // 2]
-        return {"epochs": len(times), "first_epoch_s": round(times[0], 3), "s_per_epoch": round(per_epoch, 4),
-                "samples_per_s": round(len(x) / per_epoch), "loss": model.history_["loss"],
-                "val_loss": model.history_.get("val_loss")}
+        return {
+            "epochs": len(times),
+            "first_epoch_s": round(times[0], 3),
+            "s_per_epoch": round(per_epoch, 4),
+            "samples_per_s": round(len(x) / per_epoch),
+            "loss": model.history_["loss"],
+            "val_loss": model.history_.get("val_loss"),
+        }
 
     def _model(self, family):
         import aekit
@@ -202,13 +232,17 @@ class Check:
         # "all" is Keras' DataParallel over every device; on one device aekit trains without a mesh, so
         # the distributed path is also run explicitly on a mesh of all local devices (one, or more)
         distribution = keras.distribution.DataParallel(devices=devices)
-        result = {"devices": len(devices), "mesh": self._fit(self._model("dense"), x, x_test, distribution=distribution)}
+        result = {
+            "devices": len(devices),
+            "mesh": self._fit(self._model("dense"), x, x_test, distribution=distribution),
+        }
         if len(devices) > 1:
             result["all"] = self._fit(self._model("dense"), x, x_test, distribution="all")
         dense = self.results["steps"].get("dense", {})
         if "loss" in dense:
             result["max_loss_difference_vs_one_device"] = max(
-                abs(a - b) for a, b in zip(dense["loss"], result["mesh"]["loss"]))
+                abs(a - b) for a, b in zip(dense["loss"], result["mesh"]["loss"])
+            )
         self.results["summary"]["data_parallel_devices"] = len(devices)
         self.results["summary"]["data_parallel_samples_per_s"] = result["mesh"]["samples_per_s"]
         return result
@@ -216,9 +250,25 @@ class Check:
     def command_line(self):
         out = Path(tempfile.mkdtemp(prefix="aekit-gpu-"))
         try:
-            argv = [sys.executable, "-c", "import sys; from aekit.cli import main; sys.exit(main())", "train", "dense",
-                    "--hidden", "128,64", "--latent", "32", "--epochs", str(self.epochs), "--devices", "all",
-                    "--out", str(out / "run"), "--json", "-q"]
+            argv = [
+                sys.executable,
+                "-c",
+                "import sys; from aekit.cli import main; sys.exit(main())",
+                "train",
+                "dense",
+                "--hidden",
+                "128,64",
+                "--latent",
+                "32",
+                "--epochs",
+                str(self.epochs),
+                "--devices",
+                "all",
+                "--out",
+                str(out / "run"),
+                "--json",
+                "-q",
+            ]
             from aekit.datasets import find_mnist
 
             if self.quick:
@@ -226,8 +276,11 @@ class Check:
             elif find_mnist() is not None:
                 argv[5:5] = ["--data", "mnist"]
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=max(30, self.args.budget))
-            result = {"command": "aekit " + " ".join(argv[3:]).replace(str(out), "TMP"), "status": proc.returncode,
-                      "stderr": proc.stderr[-1500:]}
+            result = {
+                "command": "aekit " + " ".join(argv[3:]).replace(str(out), "TMP"),
+                "status": proc.returncode,
+                "stderr": proc.stderr[-1500:],
+            }
             if proc.returncode == 0:
                 result["result"] = json.loads(proc.stdout.strip().splitlines()[-1])["metrics"]
                 result["settings_devices"] = json.loads((out / "run" / "settings.json").read_text()).get("devices")

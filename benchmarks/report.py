@@ -13,11 +13,47 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOTES = HERE / "notes.md"
-ORDER = ["speed", "settings", "speed_candidates", "speed_conv_recheck", "time_to_quality", "exercises", "exercises_vanilla", "exercises_sparse", "exercises_convolutional", "exercises_variational", "exercises_jax", "reduction", "reduction_pretrained", "reduction_pretrained_tied", "reduction_noise", "reduction_mse", "reduction_xeon", "anomaly", "anomaly_ensemble", "tabular", "tabular_selection", "denoising", "denoising_30_epochs", "denoising_narrow", "features", "vae", "scale"]
+ORDER = [
+    "speed",
+    "settings",
+    "speed_candidates",
+    "speed_conv_recheck",
+    "time_to_quality",
+    "exercises",
+    "exercises_vanilla",
+    "exercises_sparse",
+    "exercises_convolutional",
+    "exercises_variational",
+    "exercises_jax",
+    "reduction",
+    "reduction_pretrained",
+    "reduction_pretrained_tied",
+    "reduction_noise",
+    "reduction_mse",
+    "reduction_xeon",
+    "anomaly",
+    "anomaly_ensemble",
+    "tabular",
+    "tabular_selection",
+    "denoising",
+    "denoising_30_epochs",
+    "denoising_narrow",
+    "features",
+    "vae",
+    "scale",
+]
 SCRIPTS = {
-    "speed": "bench_speed.py", "settings": "bench_settings.py", "time_to_quality": "bench_time_to_quality.py", "exercises": "bench_exercises.py",
-    "reduction": "bench_reduction.py", "anomaly": "bench_anomaly.py", "denoising": "bench_denoising.py",
-    "features": "bench_features.py", "vae": "bench_vae.py", "tabular": "bench_tabular.py", "scale": "bench_scale.py",
+    "speed": "bench_speed.py",
+    "settings": "bench_settings.py",
+    "time_to_quality": "bench_time_to_quality.py",
+    "exercises": "bench_exercises.py",
+    "reduction": "bench_reduction.py",
+    "anomaly": "bench_anomaly.py",
+    "denoising": "bench_denoising.py",
+    "features": "bench_features.py",
+    "vae": "bench_vae.py",
+    "tabular": "bench_tabular.py",
+    "scale": "bench_scale.py",
 }
 
 INTRO = """# Benchmarks
@@ -52,8 +88,10 @@ def collect(folder: Path = HERE / "results") -> str:
         parts.append((folder / f"{name}.md").read_text().rstrip())
     missing = [n for n in SCRIPTS if n not in names and not any(m.startswith(n + "_") for m in names)]
     if missing:
-        parts.append("### Not run yet\n\n" + "\n".join(
-            f"- `python benchmarks/{SCRIPTS[n]}`: no full result yet" for n in missing))
+        parts.append(
+            "### Not run yet\n\n"
+            + "\n".join(f"- `python benchmarks/{SCRIPTS[n]}`: no full result yet" for n in missing)
+        )
     return "\n\n".join(parts) + "\n"
 
 

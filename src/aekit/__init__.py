@@ -7,10 +7,9 @@ line starts fast and Keras is imported only when a model is needed.
 from importlib import import_module
 
 from aekit._backend import use_default_backend
+from aekit._version import version as _version  # importlib.metadata only: Keras is not imported
 
 use_default_backend()
-
-from aekit._version import version as _version
 
 __version__ = _version()
 

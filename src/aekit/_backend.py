@@ -52,13 +52,17 @@ def use_default_backend():
 
 def _what_keras_sees():
     path = _hook.keras_config_path()
-    return {"env": os.environ.get("KERAS_BACKEND") or None, "config_path": path,
-            "config_backend": _hook.keras_config_backend(path), "applied": False}
+    return {
+        "env": os.environ.get("KERAS_BACKEND") or None,
+        "config_path": path,
+        "config_backend": _hook.keras_config_backend(path),
+        "applied": False,
+    }
 
 
 def _short(path):
     home = os.path.expanduser("~")
-    return "~" + path[len(home):] if home not in ("", "/") and path.startswith(home + os.sep) else path
+    return "~" + path[len(home) :] if home not in ("", "/") and path.startswith(home + os.sep) else path
 
 
 def _first_keras_import():
@@ -80,8 +84,11 @@ def backend_origin():
     first = seen["env"] or seen["config_backend"] or "tensorflow"
     if seen["applied"] and backend == DEFAULT_BACKEND:
         where = f"keras.json at {_short(path)} names tensorflow" if seen["config_backend"] else "no keras.json"
-        return {"backend": backend, "explicit": False,
-                "origin": f"aekit start-up hook (TensorFlow not installed; {where})"}
+        return {
+            "backend": backend,
+            "explicit": False,
+            "origin": f"aekit start-up hook (TensorFlow not installed; {where})",
+        }
     if backend != first:
         return {"backend": backend, "origin": "keras.config.set_backend", "explicit": True}
     if seen["env"]:
@@ -94,8 +101,11 @@ def backend_origin():
         return {"backend": backend, "origin": origin, "explicit": True}
     if seen["config_backend"]:
         return {"backend": backend, "origin": f"keras.json at {_short(path)}", "explicit": False}
-    return {"backend": backend, "explicit": False,
-            "origin": f"Keras' default, as there was no keras.json at {_short(path)}"}
+    return {
+        "backend": backend,
+        "explicit": False,
+        "origin": f"Keras' default, as there was no keras.json at {_short(path)}",
+    }
 
 
 def _note_once(info):
@@ -127,7 +137,10 @@ def _devices(backend):
         if backend == "jax":
             import jax
 
-            return [f"{d.platform}:{d.id}" + (f" ({d.device_kind})" if d.device_kind != d.platform else "") for d in jax.devices()]
+            return [
+                f"{d.platform}:{d.id}" + (f" ({d.device_kind})" if d.device_kind != d.platform else "")
+                for d in jax.devices()
+            ]
         if backend == "tensorflow":
             import tensorflow as tf
 

@@ -13,7 +13,14 @@ import numbers
 
 from aekit._version import version
 
-_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list", dict: "an object"}
+_KIND_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+    dict: "an object",
+}
 
 
 def parse_json(text: str | bytes, where: str, error: type[Exception]) -> dict:
@@ -22,7 +29,9 @@ def parse_json(text: str | bytes, where: str, error: type[Exception]) -> dict:
         document = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         detail = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise error(f"{where}: not valid JSON{detail}; the file is damaged — restore it or start the run again") from None
+        raise error(
+            f"{where}: not valid JSON{detail}; the file is damaged — restore it or start the run again"
+        ) from None
     if not isinstance(document, dict):
         raise error(f"{where}: expected a JSON object, found {type(document).__name__}; the file is damaged")
     return document
@@ -35,7 +44,10 @@ def check_format(document: dict, where: str, error: type[Exception], current: in
         raise error(f"{where}: field 'format_version' must be a whole number, got {found!r}")
     if found > current:
         writer = document.get("aekit_version", "a newer aekit")
-        raise error(f"{where}: written by aekit {writer} (format {found}); this is aekit {version()} (format {current}): upgrade aekit to read it")
+        raise error(
+            f"{where}: written by aekit {writer} (format {found}); "
+            f"this is aekit {version()} (format {current}): upgrade aekit to read it"
+        )
     return found
 
 

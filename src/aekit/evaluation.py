@@ -138,7 +138,9 @@ def _image_batch(x, image_shape) -> np.ndarray:
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4:
-        raise ValueError(f"ssim needs images shaped (n, H, W) or (n, H, W, C), got {x.shape}; pass image_shape for flat vectors")
+        raise ValueError(
+            f"ssim needs images shaped (n, H, W) or (n, H, W, C), got {x.shape}; pass image_shape for flat vectors"
+        )
     return x
 
 

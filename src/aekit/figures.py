@@ -8,9 +8,9 @@ own with :func:`figure`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -46,8 +46,9 @@ def figure(name: str):
 
 def draw(estimator, dataset, run: RunFolder) -> list[Path]:
     """Draw the figures ``estimator``'s family names into ``run``'s plots folder; return the files written."""
-    sample = Sample(estimator, fit_shape(dataset.x_test, estimator.input_shape_, dataset.name), dataset.y_test,
-                    dataset.image_shape)
+    sample = Sample(
+        estimator, fit_shape(dataset.x_test, estimator.input_shape_, dataset.name), dataset.y_test, dataset.image_shape
+    )
     names = [name for name in estimator.figure_names() if name in FIGURES]
     with run.writing(*(f"{PLOTS}/{name}.png" for name in names)) as paths:
         drawn = [FIGURES[name](sample, path) for name, path in zip(names, paths)]
@@ -85,7 +86,9 @@ def _denoising(sample: Sample, path):
 def _samples(sample: Sample, path):
     if sample.image_shape is None:
         return None
-    return plots.plot_samples(sample.estimator.sample(36), path, image_shape=sample.image_shape, title="samples from the prior")
+    return plots.plot_samples(
+        sample.estimator.sample(36), path, image_shape=sample.image_shape, title="samples from the prior"
+    )
 
 
 @figure("latent_manifold")

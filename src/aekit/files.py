@@ -85,8 +85,9 @@ def refuse_existing(path, force: bool | None, ours=None) -> None:
         return
     if force is None and ours is not None and path.is_file() and not path.is_symlink() and ours(path):
         return
-    raise OutputExistsError(f"{path} already exists; choose another name or add --force "
-                            "(overwrite=True in Python) to replace it")
+    raise OutputExistsError(
+        f"{path} already exists; choose another name or add --force (overwrite=True in Python) to replace it"
+    )
 
 
 def write_bytes(path, data: bytes, force: bool = False) -> Path:
@@ -147,7 +148,7 @@ def remove_leftovers(folder) -> list[Path]:
 def _remove_stale_temps(path: Path) -> None:
     """Remove temporary files for ``path`` left by aekit processes that were killed (their pid is gone)."""
     for leftover in path.parent.glob(f".{path.stem}{TEMP_MARK}*{path.suffix}"):
-        pid = leftover.name[len(f".{path.stem}{TEMP_MARK}"):].split("-")[0]
+        pid = leftover.name[len(f".{path.stem}{TEMP_MARK}") :].split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()

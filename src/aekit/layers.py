@@ -231,8 +231,11 @@ class ReshapeMaxPooling2D(keras.layers.MaxPooling2D):
             # Keras/TF "same" pooling puts the extra padding at the bottom/right
             low = ops.convert_to_tensor(float("-inf"), dtype=x.dtype)
             pad_h, pad_w = out_h * ph - height, out_w * pw - width
-            x = ops.pad(x, [[0, 0], [pad_h // 2, pad_h - pad_h // 2], [pad_w // 2, pad_w - pad_w // 2], [0, 0]],
-                        constant_values=low)
+            x = ops.pad(
+                x,
+                [[0, 0], [pad_h // 2, pad_h - pad_h // 2], [pad_w // 2, pad_w - pad_w // 2], [0, 0]],
+                constant_values=low,
+            )
         else:
             x = x[:, : out_h * ph, : out_w * pw, :]
         channels = x.shape[3]

@@ -38,7 +38,9 @@ def noise_level(kind, level=None) -> float:
         raise ValueError(f"unknown noise kind {kind!r}; use one of {', '.join(NOISE_KINDS)}")
     level = DEFAULT_LEVELS[kind] if level is None else float(level)
     if level < 0 or (kind in FRACTION_KINDS and level >= 1):
-        raise ValueError(f"{kind} noise level must be {'in [0, 1)' if kind in FRACTION_KINDS else '>= 0'}, got {level:g}")
+        raise ValueError(
+            f"{kind} noise level must be {'in [0, 1)' if kind in FRACTION_KINDS else '>= 0'}, got {level:g}"
+        )
     return level
 
 

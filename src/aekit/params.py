@@ -70,7 +70,9 @@ class Integer(Kind):
 class Real(Kind):
     metavar = "X"
 
-    def __init__(self, min: float | None = None, max: float | None = None, *, min_open: bool = False, max_open: bool = False):
+    def __init__(
+        self, min: float | None = None, max: float | None = None, *, min_open: bool = False, max_open: bool = False
+    ):
         self.min, self.max, self.min_open, self.max_open = min, max, min_open, max_open
 
     def check(self, value):

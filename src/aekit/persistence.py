@@ -82,7 +82,10 @@ def load(path):
     declared = cls.params
     for name, value in field(document, "params", dict, str(path), ModelFileError).items():
         if name not in declared:
-            raise ModelFileError(f"{path}: parameter {name!r} is unknown to the {cls.family} family of aekit {version()}; upgrade aekit to load this file")
+            raise ModelFileError(
+                f"{path}: parameter {name!r} is unknown to the {cls.family} family of aekit {version()}; "
+                "upgrade aekit to load this file"
+            )
         try:
             params[name] = declared[name].check(value)
         except AekitError as exc:
@@ -96,7 +99,9 @@ def load(path):
             model = keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:  # Keras reports damage in many ways; they all mean the same to a user
         first_line = (str(exc).splitlines() or [""])[0][:200]
-        raise ModelFileError(f"{path}: Keras could not load the model ({exc.__class__.__name__}: {first_line}); the file may be damaged") from None
+        raise ModelFileError(
+            f"{path}: Keras could not load the model ({exc.__class__.__name__}: {first_line}); the file may be damaged"
+        ) from None
     where = f"{path} ({METADATA_NAME})"
     shape = field(document, "input_shape", list, where, ModelFileError)
     if not shape or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
@@ -113,7 +118,10 @@ def load(path):
     try:
         estimator._restore(model, tuple(shape), history, attributes, rng_state, best)
     except (KeyError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{path}: the model does not match its {cls.family} settings ({exc.__class__.__name__}: {exc}); the file is damaged") from None
+        raise ModelFileError(
+            f"{path}: the model does not match its {cls.family} settings ({exc.__class__.__name__}: {exc}); "
+            "the file is damaged"
+        ) from None
     return estimator
 
 
@@ -137,13 +145,18 @@ def read_metadata(path) -> tuple[dict, list | None]:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
             if METADATA_NAME not in names:
-                raise ModelFileError(f"{path}: a Keras file not written by aekit (no {METADATA_NAME}); load it with keras.saving.load_model")
+                raise ModelFileError(
+                    f"{path}: a Keras file not written by aekit (no {METADATA_NAME}); "
+                    "load it with keras.saving.load_model"
+                )
             raw = archive.read(METADATA_NAME)
             legacy = archive.read(_LEGACY_RNG_NAME) if _LEGACY_RNG_NAME in names else None
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise ModelFileError(f"{path}: not a readable .keras model file ({exc.__class__.__name__}); it may be truncated or corrupt") from None
+        raise ModelFileError(
+            f"{path}: not a readable .keras model file ({exc.__class__.__name__}); it may be truncated or corrupt"
+        ) from None
     where = f"{path} ({METADATA_NAME})"
     document = parse_json(raw, where, ModelFileError)
     check_format(document, where, ModelFileError, FORMAT_VERSION)
@@ -161,13 +174,16 @@ def _check_matches(estimator, model, input_shape, where) -> None:
     except NotImplementedError:  # a family that builds in stages (the stacked classifier)
         return
     except Exception as exc:
-        raise ModelFileError(f"{where}: its parameters and input_shape do not build a model ({exc.__class__.__name__}); "
-                             "the file was edited or damaged") from None
+        raise ModelFileError(
+            f"{where}: its parameters and input_shape do not build a model ({exc.__class__.__name__}); "
+            "the file was edited or damaged"
+        ) from None
     expected = [tuple(w.shape) for w in reference.weights]
     found = [tuple(w.shape) for w in model.weights]
     if expected != found or tuple(model.input_shape[1:]) != input_shape:
-        raise ModelFileError(f"{where}: its parameters and input_shape do not match the model's weights; "
-                             "the file was edited or damaged")
+        raise ModelFileError(
+            f"{where}: its parameters and input_shape do not match the model's weights; the file was edited or damaged"
+        )
 
 
 def _best_weights(path: Path, model):
@@ -194,10 +210,12 @@ def _check_rng_state(rng_state, model, where) -> None:
     variables = rng_variables(model)
     shapes_ok = len(rng_state) == len(variables) and all(
         np.asarray(value).shape == tuple(v.shape) and np.issubdtype(np.asarray(value).dtype, np.integer)
-        for value, v in zip(rng_state, variables))
+        for value, v in zip(rng_state, variables)
+    )
     if not shapes_ok:
-        raise ModelFileError(f"{where}: field 'rng_state' does not fit the model's random generators; "
-                             "the file was edited or damaged")
+        raise ModelFileError(
+            f"{where}: field 'rng_state' does not fit the model's random generators; the file was edited or damaged"
+        )
 
 
 def _family_class(document: dict, path: Path):
@@ -205,4 +223,6 @@ def _family_class(document: dict, path: Path):
     try:
         return registry.get(family)
     except AekitError as exc:
-        raise ModelFileError(f"{path}: {exc}; is the file from a newer aekit or a plug-in that is not installed?") from None
+        raise ModelFileError(
+            f"{path}: {exc}; is the file from a newer aekit or a plug-in that is not installed?"
+        ) from None

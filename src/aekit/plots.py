@@ -2,10 +2,11 @@
 
 Every function takes plain arrays (not models), draws one figure, writes it to ``path`` (through
 :mod:`aekit.files`: atomically, ``.png`` added to a bare name; an existing figure of aekit's is
-replaced, any other file only with ``overwrite=True``) and returns the path, so the Python API, the command line and the tests share them. Figures are
-saved at a fixed size (each function's docstring gives it in pixels), never cropped, so the
-files are predictable. Images may be grayscale ``(n, H, W)``/``(n, H, W, 1)``, RGB
-``(n, H, W, 3)`` or flat vectors (square grayscale or square RGB, otherwise pass ``image_shape``).
+replaced, any other file only with ``overwrite=True``) and returns the path, so the Python API,
+the command line and the tests share them. Figures are saved at a fixed size (each function's
+docstring gives it in pixels), never cropped, so the files are predictable. Images may be
+grayscale ``(n, H, W)``/``(n, H, W, 1)``, RGB ``(n, H, W, 3)`` or flat vectors (square grayscale
+or square RGB, otherwise pass ``image_shape``).
 """
 
 from __future__ import annotations
@@ -104,14 +105,20 @@ def plot_image_rows(rows, path, titles=None, image_shape=None, n: int = 10, over
     return _save(fig, path, overwrite)
 
 
-def plot_reconstructions(originals, reconstructions, path, image_shape=None, n: int = 10, overwrite: bool | None = None) -> Path:
+def plot_reconstructions(
+    originals, reconstructions, path, image_shape=None, n: int = 10, overwrite: bool | None = None
+) -> Path:
     """The lessons' first figure: originals on top, their reconstructions below (``120 n x 260`` px)."""
     return plot_image_rows([originals, reconstructions], path, ["original", "reconstructed"], image_shape, n, overwrite)
 
 
-def plot_denoising(originals, noisy, denoised, path, image_shape=None, n: int = 10, overwrite: bool | None = None) -> Path:
+def plot_denoising(
+    originals, noisy, denoised, path, image_shape=None, n: int = 10, overwrite: bool | None = None
+) -> Path:
     """Lesson 000's denoising figure: clean originals, the noisy inputs, the denoiser's outputs (``120 n x 390`` px)."""
-    return plot_image_rows([originals, noisy, denoised], path, ["original", "noisy input", "denoised"], image_shape, n, overwrite)
+    return plot_image_rows(
+        [originals, noisy, denoised], path, ["original", "noisy input", "denoised"], image_shape, n, overwrite
+    )
 
 
 def plot_interpolation(strips, path, titles=None, image_shape=None, overwrite: bool | None = None) -> Path:
@@ -128,7 +135,9 @@ def plot_interpolation(strips, path, titles=None, image_shape=None, overwrite: b
 # ---------------------------------------------------------------------- image grids
 
 
-def plot_samples(samples, path, n_cols: int | None = None, image_shape=None, title=None, overwrite: bool | None = None) -> Path:
+def plot_samples(
+    samples, path, n_cols: int | None = None, image_shape=None, title=None, overwrite: bool | None = None
+) -> Path:
     """A grid of (generated) images, ``n_cols`` per row (default: as square as possible).
 
     The figure is ``100 * n_cols`` by ``100 * rows`` pixels (plus 30 for a title).
@@ -146,7 +155,9 @@ def plot_samples(samples, path, n_cols: int | None = None, image_shape=None, tit
     return _save(fig, path, overwrite)
 
 
-def plot_latent_manifold(grid, path, extent: float | None = None, image_shape=None, overwrite: bool | None = None) -> Path:
+def plot_latent_manifold(
+    grid, path, extent: float | None = None, image_shape=None, overwrite: bool | None = None
+) -> Path:
     """The decoded latent manifold: an ``(n, n, H, W[, C])`` grid (``VariationalAutoencoder.latent_grid``).
 
     Row ``i``, column ``j`` is the image decoded at ``(z0, z1) = (axis[i], axis[j])``; with
@@ -205,7 +216,9 @@ def plot_histories(histories, path, metrics=("loss", "val_loss"), title=None, ov
     return _save(fig, path, overwrite)
 
 
-def plot_code_distributions(codes, path, bins: int = 60, log: bool = True, zero_tol: float = 1e-2, overwrite: bool | None = None) -> Path:
+def plot_code_distributions(
+    codes, path, bins: int = 60, log: bool = True, zero_tol: float = 1e-2, overwrite: bool | None = None
+) -> Path:
     """Distribution of code activations of several models: ``{name: codes}`` (lesson 000's sparse vs standard).
 
     Histograms (densities, shared bins, log-scaled by default so the mass at zero and the tail both
@@ -254,7 +267,9 @@ def plot_latent_scatter(codes, labels, path, title=None, overwrite: bool | None 
             raise ValueError(f"got {len(codes)} codes but {len(labels)} labels")
         classes, index = np.unique(labels, return_inverse=True)
         cmap = _pyplot().get_cmap("tab10" if len(classes) <= 10 else "tab20", len(classes))
-        points = ax.scatter(codes[:, 0], codes[:, 1], c=index, cmap=cmap, vmin=-0.5, vmax=len(classes) - 0.5, s=4, alpha=0.7)
+        points = ax.scatter(
+            codes[:, 0], codes[:, 1], c=index, cmap=cmap, vmin=-0.5, vmax=len(classes) - 0.5, s=4, alpha=0.7
+        )
         bar = fig.colorbar(points, ax=ax, ticks=np.arange(len(classes)))
         bar.ax.set_yticklabels([str(c) for c in classes])
     ax.set_xlabel(axis_names[0])

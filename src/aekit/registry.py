@@ -55,7 +55,9 @@ def get(name: str) -> type:
     try:
         cls = entry.load()
     except Exception as exc:  # a broken plug-in must not look like an aekit bug
-        raise FamilyError(f"{where} failed to load ({exc.__class__.__name__}: {exc}); fix or uninstall that package") from exc
+        raise FamilyError(
+            f"{where} failed to load ({exc.__class__.__name__}: {exc}); fix or uninstall that package"
+        ) from exc
     if getattr(cls, "family", None) != name or not hasattr(cls, "params"):
         raise FamilyError(f"{where} is not an aekit family class with family = {name!r}; fix that package")
     return cls

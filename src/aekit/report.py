@@ -21,7 +21,8 @@ from aekit.run_folder import HISTORY, MODEL, REPORT, RunFolder
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.9rem; } td, th { padding: 0.2rem 0.8rem; border-bottom: 1px solid #eee; text-align: left; }
+table { border-collapse: collapse; font-size: 0.9rem; } \
+td, th { padding: 0.2rem 0.8rem; border-bottom: 1px solid #eee; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; } figure { margin: 1rem 0; } img { max-width: 100%; }
 figcaption { color: #666; font-size: 0.85rem; } .status { font-weight: bold; }
 """
@@ -41,7 +42,8 @@ def write_report(folder) -> Path:
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f'<p>Folder <code>{html.escape(str(run.path))}</code> · status <span class="status">{html.escape(str(settings.get("status", "?")))}</span>'
+        f"<p>Folder <code>{html.escape(str(run.path))}</code> · status "
+        f'<span class="status">{html.escape(str(settings.get("status", "?")))}</span>'
         f" · updated {html.escape(str(settings.get('updated', '')))}</p>",
         "<h2>Metrics</h2>",
         _table(metrics) if metrics else "<p>No metrics yet: the run has not finished.</p>",
@@ -50,14 +52,20 @@ def write_report(folder) -> Path:
     for path in plots:
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         caption = path.stem.replace("_", " ")
-        parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption></figure>')
+        parts.append(
+            f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
     if not plots:
         parts.append("<p>No plots.</p>")
     others = {k: v for k, v in settings.items() if k != "params"}
     parts += [
-        "<h2>History</h2>", _history_table(history),
-        "<h2>Model parameters</h2>", _params_table(settings["family"], settings["params"]),
-        "<h2>Settings</h2>", _table(_flatten(others)),
+        "<h2>History</h2>",
+        _history_table(history),
+        "<h2>Model parameters</h2>",
+        _params_table(settings["family"], settings["params"]),
+        "<h2>Settings</h2>",
+        _table(_flatten(others)),
         "</body></html>",
     ]
     with run.writing(REPORT) as (path,):
@@ -72,8 +80,10 @@ def _rebuild_history(run: RunFolder) -> None:
 
     document, _ = read_metadata(run / MODEL)
     where = f"{run / MODEL} (aekit.json)"
-    history = {key: numbers_list(values, f"history.{key}", where, RunError)
-               for key, values in field(document, "history", dict, where, RunError, optional=True, default={}).items()}
+    history = {
+        key: numbers_list(values, f"history.{key}", where, RunError)
+        for key, values in field(document, "history", dict, where, RunError, optional=True, default={}).items()
+    }
     run.write_history(history)
 
 
@@ -84,7 +94,8 @@ def _params_table(family: str, params: dict) -> str:
     except AekitError:  # a plug-in that is not installed here: the values alone
         declared = {}
     rows = "".join(
-        f"<tr><th>params.{html.escape(name)}</th>{_cell(value)}<td>{html.escape(declared[name].help) if name in declared else ''}</td></tr>"
+        f"<tr><th>params.{html.escape(name)}</th>{_cell(value)}"
+        f"<td>{html.escape(declared[name].help) if name in declared else ''}</td></tr>"
         for name, value in params.items()
     )
     return f"<table>{rows}</table>"

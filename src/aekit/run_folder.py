@@ -36,7 +36,15 @@ METRICS = "metrics.json"
 REPORT = "report.html"
 PLOTS = "plots"
 #: the figures aekit 0.1 drew, recognised in run folders it wrote before the manifest existed
-LEGACY_FIGURES = ("loss", "reconstructions", "denoising", "samples", "latent_manifold", "latent_space", "code_distribution")
+LEGACY_FIGURES = (
+    "loss",
+    "reconstructions",
+    "denoising",
+    "samples",
+    "latent_manifold",
+    "latent_space",
+    "code_distribution",
+)
 MANIFEST = ".aekit-files.json"
 PENDING = "pending"
 LOCK = ".aekit-lock"
@@ -67,7 +75,10 @@ class RunFolder:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RunError(f"{self.path}: cannot create the run folder ({(exc.strerror or str(exc)).lower()}); choose another --out") from None
+            raise RunError(
+                f"{self.path}: cannot create the run folder ({(exc.strerror or str(exc)).lower()}); "
+                "choose another --out"
+            ) from None
         return new
 
     def clear_for_new_run(self, force: bool, will_write=()) -> None:
@@ -80,7 +91,10 @@ class RunFolder:
         others = [p for p in self.path.iterdir() if p.name != LOCK]
         if others and not force:
             hint = f", or continue it with: aekit train --resume {self.path}" if (self / SETTINGS).exists() else ""
-            raise RunError(f"{self.path} already exists and is not empty; choose another --out or add --force to replace its run{hint}")
+            raise RunError(
+                f"{self.path} already exists and is not empty; "
+                f"choose another --out or add --force to replace its run{hint}"
+            )
         if others:
             self.remove_own_files()
         self.check_free(will_write)
@@ -101,7 +115,10 @@ class RunFolder:
         manifest = self._manifest()
         changed = [name for name in manifest if not self._owned(name, manifest)]
         if changed:
-            raise RunError(f"{self / changed[0]} was changed after aekit wrote it; move it out of {self.path} (or delete it) before --force replaces the run")
+            raise RunError(
+                f"{self / changed[0]} was changed after aekit wrote it; "
+                f"move it out of {self.path} (or delete it) before --force replaces the run"
+            )
         removed = []
         for name in manifest:
             if (self / name).is_file():
@@ -113,7 +130,7 @@ class RunFolder:
             (self / MANIFEST).unlink()
         return removed
 
-    def lock(self) -> "RunLock":
+    def lock(self) -> RunLock:
         """The folder's lock (a context manager): one aekit process at a time works in it."""
         return RunLock(self)
 
@@ -192,7 +209,11 @@ class RunFolder:
         data = field(settings, "data", dict, str(path), RunError)
         _check_data_settings(data, f"{path} (data)")
         devices = settings.get("devices")
-        if devices is not None and devices != "all" and not (isinstance(devices, int) and not isinstance(devices, bool) and devices >= 1):
+        if (
+            devices is not None
+            and devices != "all"
+            and not (isinstance(devices, int) and not isinstance(devices, bool) and devices >= 1)
+        ):
             raise RunError(f"{path}: field 'devices' must be a positive whole number, \"all\" or null, got {devices!r}")
         status = field(settings, "status", str, str(path), RunError, optional=True, default="running")
         if status not in STATUSES:
@@ -209,19 +230,28 @@ class RunFolder:
             with open(path, newline="") as f:
                 rows = list(csv.reader(f))
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise RunError(f"{path}: unreadable ({exc.__class__.__name__}); delete it: 'aekit report RUN' rebuilds it from model.keras") from None
+            raise RunError(
+                f"{path}: unreadable ({exc.__class__.__name__}); "
+                "delete it: 'aekit report RUN' rebuilds it from model.keras"
+            ) from None
         if not rows:
             return {}
         header, body = rows[0], rows[1:]
         history = {key: [] for key in header[1:]}
         for line, row in enumerate(body, start=2):
             if len(row) != len(header):
-                raise RunError(f"{path}: line {line} has {len(row)} fields, the header {len(header)}; delete the file: 'aekit report RUN' rebuilds it from model.keras")
+                raise RunError(
+                    f"{path}: line {line} has {len(row)} fields, the header {len(header)}; "
+                    "delete the file: 'aekit report RUN' rebuilds it from model.keras"
+                )
             try:
                 for key, value in zip(header[1:], row[1:]):
                     history[key].append(float(value))
             except ValueError:
-                raise RunError(f"{path}: line {line} holds a value that is not a number; delete the file: 'aekit report RUN' rebuilds it from model.keras") from None
+                raise RunError(
+                    f"{path}: line {line} holds a value that is not a number; "
+                    "delete the file: 'aekit report RUN' rebuilds it from model.keras"
+                ) from None
         return history
 
     def read_metrics(self) -> dict:
@@ -246,8 +276,11 @@ class RunFolder:
         _refuse_folder(path)
         manifest = parse_json(path.read_bytes(), str(path), RunError)
         # only aekit's own names count: an edited entry cannot point outside the folder or at a user's file
-        return {name: mark for name, mark in manifest.items()
-                if _is_run_file_name(name) and (isinstance(mark, list) or mark == PENDING)}
+        return {
+            name: mark
+            for name, mark in manifest.items()
+            if _is_run_file_name(name) and (isinstance(mark, list) or mark == PENDING)
+        }
 
     def _adopt_legacy(self) -> dict:
         """A run folder written before aekit kept a manifest: its files proven aekit's by their content."""
@@ -293,15 +326,22 @@ class RunLock:
 
     def __enter__(self):
         _refuse_folder(self.path)
-        holder = {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid()), "since": now()}
+        holder = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": _process_start(os.getpid()),
+            "since": now(),
+        }
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 _refuse_folder(self.path)
                 if not self._stale():
-                    raise RunError(f"{self.folder.path} is in use by {self._describe()}; wait for it to finish "
-                                   f"(or, if it is gone, delete {self.path})") from None
+                    raise RunError(
+                        f"{self.folder.path} is in use by {self._describe()}; wait for it to finish "
+                        f"(or, if it is gone, delete {self.path})"
+                    ) from None
                 self.path.unlink(missing_ok=True)
                 continue
             except OSError as exc:
@@ -369,7 +409,9 @@ def model_path(run_or_model) -> Path:
     path = Path(run_or_model).expanduser()
     if path.is_dir():
         if not (path / MODEL).is_file():
-            raise RunError(f"{path}: no {MODEL} in this folder; pass a run folder written by 'aekit train' or a .keras file")
+            raise RunError(
+                f"{path}: no {MODEL} in this folder; pass a run folder written by 'aekit train' or a .keras file"
+            )
         return path / MODEL
     if not path.exists():
         raise RunError(f"{path}: no such run folder or model file")
@@ -415,7 +457,9 @@ def _check_data_settings(data: dict, where: str) -> None:
     if samples is not None and samples < 1:
         raise RunError(f"{where}: field 'train_samples' must be a positive whole number or null, got {samples!r}")
     size = field(data, "image_size", list, where, RunError, optional=True)
-    if size is not None and (len(size) != 2 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in size)):
+    if size is not None and (
+        len(size) != 2 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in size)
+    ):
         raise RunError(f"{where}: field 'image_size' must be [height, width] or null, got {size!r}")
     for key, choices in (("color_mode", ("L", "RGB", "RGBA")), ("impute", ("mean",))):
         value = field(data, key, str, where, RunError, optional=True)

@@ -55,16 +55,35 @@ def new_settings(family: str, params: dict, data: dict, command: str = "train", 
     return settings
 
 
-def data_settings(source="digits", test_size: float = 0.1, split_seed: int = 0, train_samples: int | None = None, *,
-                  image_size=None, color_mode=None, impute=None, skip_bad_files: bool = False, stream=None) -> dict:
+def data_settings(
+    source="digits",
+    test_size: float = 0.1,
+    split_seed: int = 0,
+    train_samples: int | None = None,
+    *,
+    image_size=None,
+    color_mode=None,
+    impute=None,
+    skip_bad_files: bool = False,
+    stream=None,
+) -> dict:
     """How a run reads its data. A file or folder is recorded by its absolute path and a fingerprint of its
     content, so the run means the same data from any working folder and notices when that data changed.
     ``stream`` (None: by size) says whether its samples are read batch by batch; it changes no number."""
     from aekit.datasets import builtin_name, is_glob, source_exists
 
-    settings = {"source": str(source), "path": None, "fingerprint": None, "test_size": test_size,
-                "split_seed": split_seed, "train_samples": train_samples, "image_size": list(image_size) if image_size else None,
-                "color_mode": color_mode, "impute": impute, "skip_bad_files": skip_bad_files}
+    settings = {
+        "source": str(source),
+        "path": None,
+        "fingerprint": None,
+        "test_size": test_size,
+        "split_seed": split_seed,
+        "train_samples": train_samples,
+        "image_size": list(image_size) if image_size else None,
+        "color_mode": color_mode,
+        "impute": impute,
+        "skip_bad_files": skip_bad_files,
+    }
     if stream is not None:
         settings["stream"] = bool(stream)
     if builtin_name(source) is None:
@@ -87,15 +106,19 @@ def prepare(settings: dict, where=None) -> Prepared:
         raise RunError(f"{where}: {exc}" if where else str(exc)) from None
     unknown = sorted(set(settings["params"]) - set(cls.params))
     if unknown:
-        raise RunError(f"{where or 'settings'}: parameter {unknown[0]!r} is unknown to the {cls.family} family; "
-                       "was the file written by a newer aekit or edited by hand?")
+        raise RunError(
+            f"{where or 'settings'}: parameter {unknown[0]!r} is unknown to the {cls.family} family; "
+            "was the file written by a newer aekit or edited by hand?"
+        )
     estimator = cls(**settings["params"])
     try:
         plan = estimator.training_plan()
     except ParameterError as exc:
         if where is None:
             raise
-        raise RunError(f"{where}: field 'params.{next(iter(exc.params.values()))}': {exc.render(lambda n: n)}") from None
+        raise RunError(
+            f"{where}: field 'params.{next(iter(exc.params.values()))}': {exc.render(lambda n: n)}"
+        ) from None
     distribution = _distribution(settings, plan)
     dataset = load_data(settings)
     data = settings["data"]
@@ -127,16 +150,28 @@ def load_data(settings: dict) -> Dataset:
     if data.get("path") and data.get("fingerprint"):  # the data the run started with
         path = Path(data["path"])
         if not source_exists(path):
-            raise DataError(f"{path}: the run's data (given as {data['source']!r}) is no longer there; put it back to use this run")
+            raise DataError(
+                f"{path}: the run's data (given as {data['source']!r}) is no longer there; put it back to use this run"
+            )
         if _fingerprint(path) != data["fingerprint"] and not (
-                replaced and _fingerprint(path, replaced) == data.get("fingerprint_without_replaced")):
-            raise DataError(f"{path}: the run's data changed since the run started (its content differs); restore it, "
-                            "or train a new run on the new data")
+            replaced and _fingerprint(path, replaced) == data.get("fingerprint_without_replaced")
+        ):
+            raise DataError(
+                f"{path}: the run's data changed since the run started (its content differs); restore it, "
+                "or train a new run on the new data"
+            )
     size = data.get("image_size")
-    dataset = load_dataset(source, test_size=data.get("test_size", 0.1), seed=data.get("split_seed", 0),
-                           image_size=tuple(size) if size else None, color_mode=data.get("color_mode"),
-                           impute=data.get("impute"), skip_bad_files=bool(data.get("skip_bad_files")),
-                           stream=data.get("stream"), replaced=replaced)
+    dataset = load_dataset(
+        source,
+        test_size=data.get("test_size", 0.1),
+        seed=data.get("split_seed", 0),
+        image_size=tuple(size) if size else None,
+        color_mode=data.get("color_mode"),
+        impute=data.get("impute"),
+        skip_bad_files=bool(data.get("skip_bad_files")),
+        stream=data.get("stream"),
+        replaced=replaced,
+    )
     if data.get("train_samples"):
         dataset = dataset.subset(n_train=data["train_samples"])
     return dataset
@@ -152,7 +187,8 @@ def _fingerprint(path: Path, exclude=()) -> dict:
 
 
 def training_arrays(estimator, dataset: Dataset, source=None):
-    """``(x_train, x_test)`` shaped for ``estimator``'s family and checked against it (``DataError`` naming the data)."""
+    """``(x_train, x_test)`` shaped for ``estimator``'s family and checked against it (``DataError``
+    naming the data)."""
     try:
         if estimator.input_kind == "images":
             dataset = dataset.images()
@@ -160,7 +196,9 @@ def training_arrays(estimator, dataset: Dataset, source=None):
     except DataError as exc:
         raise DataError(f"{source or dataset.name}: {exc}") from None
     if not len(dataset.x_test):
-        raise DataError(f"{source or dataset.name}: no samples are held out for testing; raise --test-size or add samples")
+        raise DataError(
+            f"{source or dataset.name}: no samples are held out for testing; raise --test-size or add samples"
+        )
     return dataset.x_train, dataset.x_test
 
 
@@ -183,8 +221,10 @@ def train(prepared: Prepared, folder, *, force: bool = False, callbacks=(), log=
                 settings["data"] = {**settings["data"], "columns": list(prepared.dataset.columns)}
             params = settings["params"]
             if params.get("pretrain_epochs") and "hidden_layers" in params:
-                log(f"pretraining {len(params['hidden_layers']) + 1} layers one at a time, "
-                    f"{params['pretrain_epochs']} epochs each, before the end-to-end epochs")
+                log(
+                    f"pretraining {len(params['hidden_layers']) + 1} layers one at a time, "
+                    f"{params['pretrain_epochs']} epochs each, before the end-to-end epochs"
+                )
             return _train(run, settings, prepared, prepared.estimator, resume=False, callbacks=callbacks, log=log)
     except BaseException:
         if not _epochs_kept(run):  # nothing worth keeping: leave no half-made run behind
@@ -255,7 +295,9 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
     except TrainingDiverged as exc:
         run.set_status(settings, "diverged")
         kept = _epochs_kept(run)
-        where = f"the model of epoch {kept} is kept in {run / MODEL}" if kept else "no epoch finished, so no model was kept"
+        where = (
+            f"the model of epoch {kept} is kept in {run / MODEL}" if kept else "no epoch finished, so no model was kept"
+        )
         raise RunError(f"{exc}; {where}. Train again with a lower --learning-rate") from None
     except KeyboardInterrupt:
         run.set_status(settings, "interrupted")
@@ -265,7 +307,11 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
         raise
     seconds = round(time.perf_counter() - start, 2)
 
-    metrics = {**evaluate(estimator, prepared.x_test), "epochs": len(estimator.history_.get("loss", [])), "train_seconds": seconds}
+    metrics = {
+        **evaluate(estimator, prepared.x_test),
+        "epochs": len(estimator.history_.get("loss", [])),
+        "train_seconds": seconds,
+    }
     for key in ("loss", "val_loss"):
         if key in estimator.history_:
             metrics[f"final_{key}"] = estimator.history_[key][-1]
@@ -274,8 +320,11 @@ def _train(run: RunFolder, settings: dict, prepared: Prepared, estimator, *, res
     replaced = _replacements(prepared.x_train)
     if replaced:
         metrics["replaced_files"] = len(replaced)
-        log(f"{len(replaced)} files could not be read while training and were replaced by the next image: "
-            + ", ".join(replaced[:5]) + (", ..." if len(replaced) > 5 else ""))
+        log(
+            f"{len(replaced)} files could not be read while training and were replaced by the next image: "
+            + ", ".join(replaced[:5])
+            + (", ..." if len(replaced) > 5 else "")
+        )
     run.write_metrics(metrics)
     draw(estimator, prepared.dataset, run)
     run.set_status(settings, "complete")
@@ -303,10 +352,15 @@ def _data_failed(run: RunFolder, settings: dict, exc: DataError) -> DataError:
         settings = {**settings, "data": data}
     run.set_status(settings, "failed", reason=f"DataError: {exc}"[:300])
     if not kept:
-        return DataError(f"{exc}; no epoch finished, so nothing was kept: fix or remove the file and train again "
-                         "(or pass --skip-bad-files)")
-    how = ("replace or remove the file, then continue with: aekit train --resume " + str(run.path)) if name else \
-        "fix the data, then train a new run"
+        return DataError(
+            f"{exc}; no epoch finished, so nothing was kept: fix or remove the file and train again "
+            "(or pass --skip-bad-files)"
+        )
+    how = (
+        ("replace or remove the file, then continue with: aekit train --resume " + str(run.path))
+        if name
+        else "fix the data, then train a new run"
+    )
     return DataError(f"{exc}; the model of epoch {kept} is kept in {run / MODEL}: {how}")
 
 
@@ -402,14 +456,24 @@ def _check_columns(estimator, columns, source) -> None:
     if not known or not columns or tuple(columns) == tuple(known):
         return
     if len(columns) == len(known) and set(columns) == set(known):
-        raise DataError(f"{source}: its columns are in another order than the model's ({', '.join(known)}); "
-                        "put them in the model's order")
+        raise DataError(
+            f"{source}: its columns are in another order than the model's ({', '.join(known)}); "
+            "put them in the model's order"
+        )
     missing = [c for c in known if c not in columns]
     extra = [c for c in columns if c not in known]
-    what = "; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "",
-                                       f"not the model's: {', '.join(extra)}" if extra else "") if part)
-    raise DataError(f"{source}: its columns differ from those the model was trained on ({what}); "
-                    "pass a table with the model's columns")
+    what = "; ".join(
+        part
+        for part in (
+            f"missing {', '.join(missing)}" if missing else "",
+            f"not the model's: {', '.join(extra)}" if extra else "",
+        )
+        if part
+    )
+    raise DataError(
+        f"{source}: its columns differ from those the model was trained on ({what}); "
+        "pass a table with the model's columns"
+    )
 
 
 def environment() -> dict:
@@ -418,7 +482,13 @@ def environment() -> dict:
 
     backend = keras.backend.backend()
     versions = {"python": platform.python_version(), "platform": platform.platform(), "backend": backend}
-    for package in ("aekit", "keras", "numpy", "scikit-learn", {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}.get(backend)):
+    for package in (
+        "aekit",
+        "keras",
+        "numpy",
+        "scikit-learn",
+        {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}.get(backend),
+    ):
         if package is None:
             continue
         try:
@@ -429,4 +499,3 @@ def environment() -> dict:
     if backend == "tensorflow" and "tensorflow" in sys.modules:
         versions["tensorflow"] = sys.modules["tensorflow"].__version__
     return versions
-

@@ -66,8 +66,9 @@ def fit(X, kind, cross_entropy: bool = False, *, per_column: bool = True) -> dic
     if kind == "none":
         return {"kind": "none", "offset": None, "scale": None, "bounded": in_unit_range(X)}
     chunks = X.chunks() if getattr(X, "streamed", False) else [np.asarray(X)]
-    mean, std, low, high = _column_stats(chunk.reshape(len(chunk), -1) if per_column else chunk.reshape(-1, 1)
-                                         for chunk in chunks)
+    mean, std, low, high = _column_stats(
+        chunk.reshape(len(chunk), -1) if per_column else chunk.reshape(-1, 1) for chunk in chunks
+    )
     if kind == "standard":
         offset, spread = mean, std
     else:
@@ -77,8 +78,13 @@ def fit(X, kind, cross_entropy: bool = False, *, per_column: bool = True) -> dic
     if not per_column:
         columns = math.prod(X.shape[1:])
         offset, spread, constant = (np.repeat(a, columns) for a in (offset, spread, constant))
-    return {"kind": kind, "offset": offset.tolist(), "scale": spread.tolist(), "bounded": kind == "minmax",
-            "constant_columns": np.flatnonzero(constant).tolist()}
+    return {
+        "kind": kind,
+        "offset": offset.tolist(),
+        "scale": spread.tolist(),
+        "bounded": kind == "minmax",
+        "constant_columns": np.flatnonzero(constant).tolist(),
+    }
 
 
 def _column_stats(chunks):
@@ -133,8 +139,11 @@ def check(scaler, n_features: int) -> dict:
         return scaler
     for key in ("offset", "scale"):
         values = scaler.get(key)
-        if (not isinstance(values, list) or len(values) != n_features
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)):
+        if (
+            not isinstance(values, list)
+            or len(values) != n_features
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+        ):
             raise ValueError(f"scaling_.{key} must be {n_features} finite numbers")
     if not all(v > 0 for v in scaler["scale"]):
         raise ValueError("scaling_.scale must be positive numbers")

@@ -97,10 +97,14 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         variants = np.repeat(flat[:, None, :], d, axis=1)  # variant (i, j): row i with column j imputed
         variants[:, diagonal, diagonal] = reconstruct(flat)
         for _ in range(rounds):
-            variants[:, diagonal, diagonal] = reconstruct(variants.reshape(n * d, d)).reshape(n, d, d)[:, diagonal, diagonal]
+            variants[:, diagonal, diagonal] = reconstruct(variants.reshape(n * d, d)).reshape(n, d, d)[
+                :, diagonal, diagonal
+            ]
         rows = variants.reshape(n * d, d)
         imputed = self._errors(rows, reconstruct(rows)).reshape(n, d)
-        shares = np.clip(1.0 - np.divide(imputed, base[:, None], out=np.ones_like(imputed), where=base[:, None] > 0), 0.0, 1.0)
+        shares = np.clip(
+            1.0 - np.divide(imputed, base[:, None], out=np.ones_like(imputed), where=base[:, None] > 0), 0.0, 1.0
+        )
         names = model.column_names()
         order = np.argsort(-shares, axis=1, kind="stable")[:, :top]
         return [[(names[j], float(row[j])) for j in best] for row, best in zip(shares, order)]
@@ -145,10 +149,18 @@ class Findings:
 
     def flagged(self) -> list[dict]:
         """One dict per flagged sample, in order: ``index``, ``score`` and for a table ``top_columns``."""
-        return [{"index": i, "score": float(self.scores[i]),
-                 **({"top_columns": [{"column": name, "share": share} for name, share in self.reasons.get(i, [])]}
-                    if self.tabular else {})}
-                for i in np.flatnonzero(self.flags).tolist()]
+        return [
+            {
+                "index": i,
+                "score": float(self.scores[i]),
+                **(
+                    {"top_columns": [{"column": name, "share": share} for name, share in self.reasons.get(i, [])]}
+                    if self.tabular
+                    else {}
+                ),
+            }
+            for i in np.flatnonzero(self.flags).tolist()
+        ]
 
     def to_csv(self) -> str:
         """The scores table: ``index``, ``score`` (7 significant digits), ``anomaly`` (1 or 0) and for a

@@ -54,7 +54,9 @@ def _encode(encoder, X) -> np.ndarray:
         return codes[0] if isinstance(codes, list) else codes
     if callable(encoder):
         return np.asarray(encoder(X))
-    raise TypeError(f"encoder must be an aekit estimator, a transformer, a Keras model or a callable, not {type(encoder).__name__}")
+    raise TypeError(
+        f"encoder must be an aekit estimator, a transformer, a Keras model or a callable, not {type(encoder).__name__}"
+    )
 
 
 def _flat(x) -> np.ndarray:

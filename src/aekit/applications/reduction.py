@@ -20,8 +20,14 @@ from aekit.params import Param, make_init
 #: the reducer's parameters that the dense family names otherwise
 DENSE_NAMES = {"n_components": "latent_dim"}
 #: the reducer's own defaults, where they differ from the dense family's
-DEFAULTS = {"n_components": 2, "hidden_layers": (64,), "code_activation": "linear", "loss": "mse", "epochs": 100,
-            "batch_size": 64}
+DEFAULTS = {
+    "n_components": 2,
+    "hidden_layers": (64,),
+    "code_activation": "linear",
+    "loss": "mse",
+    "epochs": 100,
+    "batch_size": 64,
+}
 
 
 def _declarations(names) -> dict[str, Param]:
@@ -52,8 +58,19 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     >>> X2 = reducer.transform(X)
     """
 
-    params = _declarations(("n_components", "hidden_layers", "activation", "code_activation", "loss", "epochs",
-                            "batch_size", "learning_rate", "seed"))
+    params = _declarations(
+        (
+            "n_components",
+            "hidden_layers",
+            "activation",
+            "code_activation",
+            "loss",
+            "epochs",
+            "batch_size",
+            "learning_rate",
+            "seed",
+        )
+    )
     __init__ = make_init(params, "AutoencoderReducer")
 
     def fit(self, X, y=None):

@@ -65,9 +65,12 @@ def _main(argv: list[str]) -> int:
     except Exception as exc:  # a bug: say so instead of dressing it up as the user's mistake
         if os.environ.get("AEKIT_DEBUG"):
             raise
-        print(f"{PROG}: internal error: {exc.__class__.__name__}: {_one_line(exc)}\n"
-              f"{PROG}: this is a bug in aekit or a library below it; please report it with the command you ran "
-              "(set AEKIT_DEBUG=1 to see the traceback)", file=sys.stderr)
+        print(
+            f"{PROG}: internal error: {exc.__class__.__name__}: {_one_line(exc)}\n"
+            f"{PROG}: this is a bug in aekit or a library below it; please report it with the command you ran "
+            "(set AEKIT_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_BUG
     if result is not None:
         _emit(args, result)
@@ -106,12 +109,18 @@ def _unknown_train_options(args, family_class, unknown: list[str]) -> str:
     if args.resume:
         return f"--resume continues with the run's own settings; drop {', '.join(options)}"
     if family_class is None:
-        return f"unrecognized arguments: {' '.join(unknown)}; name the family first, e.g. 'aekit train dense {unknown[0]} ...'"
+        return (
+            f"unrecognized arguments: {' '.join(unknown)}; "
+            f"name the family first, e.g. 'aekit train dense {unknown[0]} ...'"
+        )
     own = sorted(p.option for p in family_class.params.values() if p.option)
     elsewhere = {p.option for cls in registry.families().values() for p in cls.params.values() if p.option}
     option = next((o for o in options if o in elsewhere), options[0])
     reason = "does not apply to" if option in elsewhere else "is not an option of"
-    return f"{option} {reason} the {family_class.family} family; its options are {', '.join(own)} (see 'aekit train {family_class.family} --help')"
+    return (
+        f"{option} {reason} the {family_class.family} family; its options are {', '.join(own)} "
+        f"(see 'aekit train {family_class.family} --help')"
+    )
 
 
 def _terminate_like_ctrl_c() -> None:
@@ -188,11 +197,15 @@ def _select_backend(backend: str | None) -> None:
     if backend is None:
         return
     if importlib.util.find_spec(backend) is None:
-        raise UsageError(f"the {backend} backend is not installed; install it (pip install {backend}) or choose another --backend")
+        raise UsageError(
+            f"the {backend} backend is not installed; install it (pip install {backend}) or choose another --backend"
+        )
     if "keras" in sys.modules:
         current = sys.modules["keras"].backend.backend()
         if current != backend:
-            raise UsageError(f"Keras already runs on {current} in this process; start a new process for --backend {backend}")
+            raise UsageError(
+                f"Keras already runs on {current} in this process; start a new process for --backend {backend}"
+            )
         return
     os.environ["KERAS_BACKEND"] = backend
 

@@ -27,7 +27,11 @@ def train(args, family_class) -> dict:
     from aekit.run_folder import RunFolder
 
     if args.resume:
-        given = [f"--{name.replace('_', '-')}" for name in (*DATA_OPTIONS, *OUTPUT_OPTIONS) if getattr(args, name, None) is not None]
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in (*DATA_OPTIONS, *OUTPUT_OPTIONS)
+            if getattr(args, name, None) is not None
+        ]
         if args.family:
             given.insert(0, args.family)
         if given:
@@ -35,8 +39,12 @@ def train(args, family_class) -> dict:
         folder = Path(args.resume).expanduser()
         epochs = RunFolder(folder).read_settings()["params"].get("epochs")
         try:
-            metrics = _training(args, folder, epochs, lambda callbacks, log: runs.resume(folder, callbacks=callbacks, log=log,
-                                                                                        devices=args.devices))
+            metrics = _training(
+                args,
+                folder,
+                epochs,
+                lambda callbacks, log: runs.resume(folder, callbacks=callbacks, log=log, devices=args.devices),
+            )
         except ParameterError as exc:
             raise UsageError(exc.render(_spelled(None))) from None
         if metrics is None:
@@ -48,27 +56,48 @@ def train(args, family_class) -> dict:
     if family_class is None:
         from aekit import registry
 
-        raise UsageError("name the model family to train, e.g. 'aekit train dense' (families: "
-                         + ", ".join(registry.names()) + "), or continue a run with --resume FOLDER")
+        raise UsageError(
+            "name the model family to train, e.g. 'aekit train dense' (families: "
+            + ", ".join(registry.names())
+            + "), or continue a run with --resume FOLDER"
+        )
     if getattr(family_class, "needs_labels", False):
-        raise UsageError(f"the {family_class.family} family is a classifier trained on labelled data; train it from Python ({family_class.__module__}.{family_class.__name__})")
+        raise UsageError(
+            f"the {family_class.family} family is a classifier trained on labelled data; "
+            f"train it from Python ({family_class.__module__}.{family_class.__name__})"
+        )
     given = {name: getattr(args, name) for name in family_class.params if getattr(args, name, None) is not None}
     if args.out is not None and not args.out.strip():
         raise UsageError("--out is empty; name the run folder (an unset shell variable?)")
-    data = runs.data_settings(args.data or "digits", args.test_size if args.test_size is not None else 0.1, 0,
-                              args.train_samples, image_size=args.image_size, color_mode=args.color_mode,
-                              impute=args.impute, skip_bad_files=bool(args.skip_bad_files), stream=args.stream)
+    data = runs.data_settings(
+        args.data or "digits",
+        args.test_size if args.test_size is not None else 0.1,
+        0,
+        args.train_samples,
+        image_size=args.image_size,
+        color_mode=args.color_mode,
+        impute=args.impute,
+        skip_bad_files=bool(args.skip_bad_files),
+        stream=args.stream,
+    )
     settings = _checked_settings(family_class, given, data, devices=args.devices)
     try:
         prepared = runs.prepare(settings)  # bad data fails here, before any folder is made
     except ParameterError as exc:
         raise UsageError(exc.render(_spelled(family_class))) from None
     if prepared.dataset.skipped:
-        note(args, f"skipped {len(prepared.dataset.skipped)} unreadable files: {', '.join(prepared.dataset.skipped[:5])}"
-                   + (", ..." if len(prepared.dataset.skipped) > 5 else ""))
+        note(
+            args,
+            f"skipped {len(prepared.dataset.skipped)} unreadable files: {', '.join(prepared.dataset.skipped[:5])}"
+            + (", ..." if len(prepared.dataset.skipped) > 5 else ""),
+        )
     folder = Path(args.out).expanduser() if args.out else default_folder(family_class.family)
-    metrics = _training(args, folder, settings["params"]["epochs"],
-                        lambda callbacks, log: runs.train(prepared, folder, force=bool(args.force), callbacks=callbacks, log=log))
+    metrics = _training(
+        args,
+        folder,
+        settings["params"]["epochs"],
+        lambda callbacks, log: runs.train(prepared, folder, force=bool(args.force), callbacks=callbacks, log=log),
+    )
     return _trained(args, folder, metrics)
 
 
@@ -81,10 +110,17 @@ def demo(args) -> dict:
     settings = _checked_settings(registry.get("dense"), params, runs.data_settings("digits"), command="demo")
     prepared = runs.prepare(settings)
     folder = Path(args.out).expanduser() if args.out else default_folder("demo")
-    metrics = _training(args, folder, args.epochs,
-                        lambda callbacks, log: runs.train(prepared, folder, force=args.force, callbacks=callbacks, log=log))
+    metrics = _training(
+        args,
+        folder,
+        args.epochs,
+        lambda callbacks, log: runs.train(prepared, folder, force=args.force, callbacks=callbacks, log=log),
+    )
     result = _trained(args, folder, metrics)
-    note(args, f"open {folder / REPORT} in a browser; the reconstructions are in {folder / PLOTS / 'reconstructions.png'}")
+    note(
+        args,
+        f"open {folder / REPORT} in a browser; the reconstructions are in {folder / PLOTS / 'reconstructions.png'}",
+    )
     note(args, f"explore it in the browser: aekit explore {folder}")
     return result
 
@@ -101,15 +137,20 @@ def _checked_settings(family_class, given: dict, data: dict, command: str = "tra
     for name in given:
         for other, needed in family_class.params[name].requires.items():
             if params[other] != needed:
-                raise UsageError(f"{_option(family_class, name)} needs {_option(family_class, other)} {needed} "
-                                 "(it has no effect otherwise)")
+                raise UsageError(
+                    f"{_option(family_class, name)} needs {_option(family_class, other)} {needed} "
+                    "(it has no effect otherwise)"
+                )
     return settings
 
 
 def _spelled(family_class):
     """How a parameter's name reads on the command line (``devices`` is the train command's own option)."""
-    return lambda name: "--devices" if name == "devices" else (
-        _option(family_class, name) if family_class is not None else f"--{name.replace('_', '-')}")
+    return lambda name: (
+        "--devices"
+        if name == "devices"
+        else (_option(family_class, name) if family_class is not None else f"--{name.replace('_', '-')}")
+    )
 
 
 def _option(family_class, name: str) -> str:
@@ -128,17 +169,27 @@ def _training(args, folder: Path, epochs: int, start):
     except KeyboardInterrupt:
         if not (folder / MODEL).exists():
             raise KeyboardInterrupt("; no epoch was completed, so nothing was kept") from None
-        raise KeyboardInterrupt(f"; the last completed epoch is saved in {folder / MODEL}; "
-                                f"continue with: aekit train --resume {folder}") from None
+        raise KeyboardInterrupt(
+            f"; the last completed epoch is saved in {folder / MODEL}; continue with: aekit train --resume {folder}"
+        ) from None
 
 
 def _trained(args, folder: Path, metrics: dict) -> dict:
     from aekit.run_folder import MODEL, REPORT, RunFolder
 
     plots = [str(p) for p in RunFolder(folder).plots()]
-    note(args, f"wrote {folder}/: settings.json, model.keras, history.csv, metrics.json, report.html and {len(plots)} plots")
-    return {"run": str(folder), "status": "complete", "metrics": metrics, "model": str(folder / MODEL),
-            "report": str(folder / REPORT), "plots": plots}
+    note(
+        args,
+        f"wrote {folder}/: settings.json, model.keras, history.csv, metrics.json, report.html and {len(plots)} plots",
+    )
+    return {
+        "run": str(folder),
+        "status": "complete",
+        "metrics": metrics,
+        "model": str(folder / MODEL),
+        "report": str(folder / REPORT),
+        "plots": plots,
+    }
 
 
 def default_folder(family: str, root="runs") -> Path:
@@ -180,8 +231,12 @@ def _write(args, array, what: str, estimator=None) -> str:
     from aekit.files import write_array
 
     columns = None
-    if estimator is not None and getattr(estimator, "columns_", None) and array.ndim == 2 \
-            and array.shape[1] == len(estimator.columns_):
+    if (
+        estimator is not None
+        and getattr(estimator, "columns_", None)
+        and array.ndim == 2
+        and array.shape[1] == len(estimator.columns_)
+    ):
         columns = list(estimator.columns_)
     path = write_array(args.output, array, force=args.force, columns=columns)
     note(args, f"wrote {len(array)} {what} to {path}")
@@ -199,7 +254,9 @@ def _plot(args, estimator, figure: str, *arrays, **kwargs) -> dict:
         image_shape = shape if len(shape) > 1 else plots.square_shape(shape[0])
     except ValueError:
         raise UsageError("--plot draws images, but this model works on feature vectors; drop --plot") from None
-    return {"plot": str(getattr(plots, figure)(*arrays, args.plot, image_shape=image_shape, overwrite=args.force, **kwargs))}
+    return {
+        "plot": str(getattr(plots, figure)(*arrays, args.plot, image_shape=image_shape, overwrite=args.force, **kwargs))
+    }
 
 
 def evaluate(args) -> dict:
@@ -224,7 +281,9 @@ def reconstruct(args) -> dict:
     x = _samples(args, estimator, args.data, args.split)
     x_hat = estimator.reconstruct(x)
     plot = _plot(args, estimator, "plot_reconstructions", x, x_hat)
-    scores = runs.evaluate(estimator, x, x_hat)  # evaluate's numbers: the MSE in the data's units (and in the model's, if it scales)
+    scores = runs.evaluate(
+        estimator, x, x_hat
+    )  # evaluate's numbers: the MSE in the data's units (and in the model's, if it scales)
     errors = {key: scores[key] for key in ("mse", "mse_scaled") if key in scores}
     return {"output": _write(args, x_hat, "reconstructions", estimator), "samples": len(x_hat), **errors, **plot}
 
@@ -246,9 +305,15 @@ def denoise(args) -> dict:
             raise UsageError(f"--noise-level: {exc}") from None
         noisy = corrupt(clean, args.add_noise, args.noise_level, seed=args.seed)
     if args.shift_average and "denoise" not in estimator.uses:
-        raise UsageError(f"--shift-average: {args.model} holds a {estimator.family} autoencoder, not a denoiser; leave the option out")
-    denoised = (estimator.denoise(noisy, shift_average=args.shift_average) if "denoise" in estimator.uses
-                else estimator.reconstruct(noisy))
+        raise UsageError(
+            f"--shift-average: {args.model} holds a {estimator.family} autoencoder, not a denoiser; "
+            "leave the option out"
+        )
+    denoised = (
+        estimator.denoise(noisy, shift_average=args.shift_average)
+        if "denoise" in estimator.uses
+        else estimator.reconstruct(noisy)
+    )
     if args.add_noise:
         plot = _plot(args, estimator, "plot_denoising", clean, noisy, denoised)
     else:
@@ -263,7 +328,9 @@ def denoise(args) -> dict:
 def generate(args) -> dict:
     estimator = _open(args)
     if "sample" not in estimator.uses:
-        raise UsageError(f"{args.model} holds a {estimator.family} autoencoder, which cannot generate; train a vae or conv_vae")
+        raise UsageError(
+            f"{args.model} holds a {estimator.family} autoencoder, which cannot generate; train a vae or conv_vae"
+        )
     samples = estimator.sample(args.samples, seed=args.seed)
     plot = _plot(args, estimator, "plot_samples", samples)
     return {"output": _write(args, samples, "samples", estimator), "samples": len(samples), **plot}
@@ -292,11 +359,15 @@ def anomaly(args) -> dict:
         raise UsageError("--contamination and --percentile both set the threshold; give one of them")
     estimator = _open(args, (".csv",))
     if args.normal is None and not Path(args.model).expanduser().is_dir():
-        raise UsageError(f"{args.model} is a model file, so --normal is needed (a run folder remembers its training data)")
+        raise UsageError(
+            f"{args.model} is a model file, so --normal is needed (a run folder remembers its training data)"
+        )
     normal = _samples(args, estimator, args.normal, "train")
     new = _samples(args, estimator, args.data, args.split)
     contamination = 0.01 if args.contamination is None else args.contamination
-    detector = AnomalyDetector(estimator, contamination=contamination, percentile=args.percentile, prefit=True).fit(normal)
+    detector = AnomalyDetector(estimator, contamination=contamination, percentile=args.percentile, prefit=True).fit(
+        normal
+    )
     findings = find_anomalies(detector, new, top=args.top)
     write_scores(output, findings, force=args.force)
     scores, flagged = findings.scores, findings.flagged()
@@ -305,17 +376,28 @@ def anomaly(args) -> dict:
         from aekit import plots
 
         plot = {"plot": str(plots.plot_anomaly_scores(scores, detector.threshold_, args.plot, overwrite=args.force))}
-    rule = f"percentile {args.percentile:g} of the normal data's scores" if args.percentile is not None \
+    rule = (
+        f"percentile {args.percentile:g} of the normal data's scores"
+        if args.percentile is not None
         else f"{contamination:g} of the normal data above it"
-    note(args, f"wrote {len(scores)} scores to {output}: {len(flagged)} above the threshold {detector.threshold_:.4g} ({rule})")
+    )
+    note(
+        args,
+        f"wrote {len(scores)} scores to {output}: "
+        f"{len(flagged)} above the threshold {detector.threshold_:.4g} ({rule})",
+    )
     for row in flagged[:10]:
         columns = ", ".join(f"{c['column']} ({c['share']:.0%})" for c in row.get("top_columns", []))
         note(args, f"  row {row['index']}: score {row['score']:.4g}" + (f"; {columns}" if columns else ""))
     if len(flagged) > 10:
         note(args, f"  ... and {len(flagged) - 10} more in {output}")
-    result = {"output": str(output), "samples": len(scores), "threshold": detector.threshold_,
-              "anomalies": len(flagged),  # the rows, with their columns in JSON (the notes show them as text)
-              "flagged": flagged if getattr(args, "json", False) else [row["index"] for row in flagged]}
+    result = {
+        "output": str(output),
+        "samples": len(scores),
+        "threshold": detector.threshold_,
+        "anomalies": len(flagged),  # the rows, with their columns in JSON (the notes show them as text)
+        "flagged": flagged if getattr(args, "json", False) else [row["index"] for row in flagged],
+    }
     return {**result, **plot}
 
 

@@ -49,7 +49,9 @@ def progress_bar(epochs: int, stream=None, width: int = 24):
             left = (epochs - epoch - 1) * sum(recent) / len(recent)
             values = "  ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items() if k in ("loss", "val_loss"))
             clear = "\r\033[K" if interactive else ""
-            stream.write(f"{clear}epoch {epoch + 1}/{epochs}  {values}  {self.durations[-1]:.1f}s  {_duration(left)} left\n")
+            stream.write(
+                f"{clear}epoch {epoch + 1}/{epochs}  {values}  {self.durations[-1]:.1f}s  {_duration(left)} left\n"
+            )
             stream.flush()
 
     return ProgressBar()

@@ -25,17 +25,35 @@ from aekit.datasets._builtin import (
 )
 from aekit.datasets._dataset import Dataset, fit_shape, split
 from aekit.datasets._hashing import file_digest, hash_file
-from aekit.datasets._images import COLOR_MODES, IMAGE_SUFFIXES, image_names, iter_image_names, read_image_folder
-from aekit.datasets._image_folder_source import ImageFolderSource
+from aekit.datasets._image_folder_source import ImageFolderSource, load_image_folder
+from aekit.datasets._images import COLOR_MODES, IMAGE_SUFFIXES, iter_image_names
 from aekit.datasets._npy_source import NpySource, open_shards, shard_files
 from aekit.datasets._sources import Source, concatenate, is_glob, is_source
 from aekit.datasets._stream_policy import estimated_bytes, stream_threshold
 from aekit.datasets._tables import read_csv
 from aekit.errors import DataError
 
-__all__ = ["BUILTIN", "COLOR_MODES", "DATA_DIR_ENV", "Dataset", "DataError", "Source", "as_samples", "builtin_name",
-           "concatenate", "data_dirs", "find_mnist", "fingerprint", "fit_shape", "is_source", "keras_cache_dir",
-           "load_dataset", "mnist_load_data", "open_source", "source_exists"]
+__all__ = [
+    "BUILTIN",
+    "COLOR_MODES",
+    "DATA_DIR_ENV",
+    "Dataset",
+    "DataError",
+    "Source",
+    "as_samples",
+    "builtin_name",
+    "concatenate",
+    "data_dirs",
+    "find_mnist",
+    "fingerprint",
+    "fit_shape",
+    "is_source",
+    "keras_cache_dir",
+    "load_dataset",
+    "mnist_load_data",
+    "open_source",
+    "source_exists",
+]
 
 _WHOLE_FILE_BYTES = 1 << 30
 _FOLDER_SAMPLES = 2000
@@ -73,8 +91,10 @@ def load_dataset(
     key = builtin_name(source)
     path = Path(source).expanduser()
     if key is not None and path.exists() and str(source) == key:
-        raise DataError(f"{source!r} names both a built-in data set and {path.resolve()}; pass ./{source} for your "
-                        "file or folder (or run from another folder for the built-in one)")
+        raise DataError(
+            f"{source!r} names both a built-in data set and {path.resolve()}; pass ./{source} for your "
+            "file or folder (or run from another folder for the built-in one)"
+        )
     if key is not None:
         data = load_builtin(key, download, seed)
     else:
@@ -157,15 +177,20 @@ def fingerprint(path, exclude=()) -> dict:
 def _check_options(path: Path, image_size, color_mode, impute, skip_bad_files) -> None:
     """Refuse options that would be ignored for this kind of data, rather than ignore them."""
     folder = path.is_dir()
-    for given, option in ((image_size, "--image-size"), (color_mode, "--color-mode"), (skip_bad_files, "--skip-bad-files")):
+    for given, option in (
+        (image_size, "--image-size"),
+        (color_mode, "--color-mode"),
+        (skip_bad_files, "--skip-bad-files"),
+    ):
         if given and not folder:
             raise DataError(f"{path}: {option} applies to folders of images, and this is a file; drop it")
     if impute and path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         raise DataError(f"{path}: --impute applies to CSV files; drop it")
 
 
-def _load_path(path: Path, test_size, seed, image_size, color_mode, impute, skip_bad_files, stream=None,
-               replaced=()) -> Dataset:
+def _load_path(
+    path: Path, test_size, seed, image_size, color_mode, impute, skip_bad_files, stream=None, replaced=()
+) -> Dataset:
     if is_glob(path):
         if stream is False:
             raise DataError(f"{path}: a glob of .npy shards is always streamed; drop stream=False")
@@ -185,13 +210,12 @@ def _load_path(path: Path, test_size, seed, image_size, color_mode, impute, skip
     if stream:
         source = _open_path(path, image_size, color_mode, impute, skip_bad_files, replaced)
         labels = getattr(source, "labels", None)
-        data = _split_source(path.name if path.is_dir() else path.stem, source, labels, test_size, seed,
-                             getattr(source, "columns", None))
+        data = _split_source(
+            path.name if path.is_dir() else path.stem, source, labels, test_size, seed, getattr(source, "columns", None)
+        )
         return _with_skipped(data, path, getattr(source, "skipped", ()))
-    if path.is_dir():
-        x, y, image_shape, skipped = read_image_folder(path, image_size, color_mode, skip_bad_files)
-        data = split(path.name, x, y, image_shape, test_size, seed)
-        return data if not skipped else _with_skipped(data, path, skipped)
+    if path.is_dir():  # decoded once into the cache, then into one float32 array (no copy per image)
+        return load_image_folder(path, image_size, color_mode, skip_bad_files, test_size, seed)
     if suffix == ".npy":
         return read_npy(path, test_size, seed)
     if suffix == ".npz":
@@ -221,7 +245,9 @@ def _open_path(path: Path, image_size, color_mode, impute, skip_bad_files, repla
         from aekit.datasets._csv_cache import csv_source
 
         return csv_source(path, impute)
-    raise DataError(f"{path}: {suffix or 'this file'} cannot be streamed; use a folder of images, .npy files or a CSV file")
+    raise DataError(
+        f"{path}: {suffix or 'this file'} cannot be streamed; use a folder of images, .npy files or a CSV file"
+    )
 
 
 def _has_images(folder: Path) -> bool:

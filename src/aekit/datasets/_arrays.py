@@ -46,18 +46,30 @@ def read_npz(path: Path, test_size: float, seed: int) -> Dataset:
         raise DataError(f"{path}: the archive is empty")
     if "x_train" in arrays:
         if "x_test" in arrays and _pixels(arrays["x_train"]) != _pixels(arrays["x_test"]):
-            raise DataError(f"{path}: x_train is {arrays['x_train'].dtype} and x_test {arrays['x_test'].dtype}, so one "
-                            "would be scaled as pixels and the other not; save both with the same type")
+            raise DataError(
+                f"{path}: x_train is {arrays['x_train'].dtype} and x_test {arrays['x_test'].dtype}, so one "
+                "would be scaled as pixels and the other not; save both with the same type"
+            )
         x_train, shape = as_samples(f"{path} (x_train)", arrays["x_train"])
         x_test, _ = as_samples(f"{path} (x_test)", arrays["x_test"]) if "x_test" in arrays else (x_train[:0], shape)
         if x_test.shape[1:] != x_train.shape[1:]:
-            raise DataError(f"{path}: x_test samples have shape {x_test.shape[1:]}, x_train {x_train.shape[1:]}; they must match")
-        return Dataset(path.stem, x_train, labels(path, arrays.get("y_train"), len(x_train)),
-                       x_test, labels(path, arrays.get("y_test"), len(x_test)), shape)
+            raise DataError(
+                f"{path}: x_test samples have shape {x_test.shape[1:]}, x_train {x_train.shape[1:]}; they must match"
+            )
+        return Dataset(
+            path.stem,
+            x_train,
+            labels(path, arrays.get("y_train"), len(x_train)),
+            x_test,
+            labels(path, arrays.get("y_test"), len(x_test)),
+            shape,
+        )
     key = next((k for k in ("x", "X", "data", "images") if k in arrays), None)
     if key is None:
         if len(arrays) != 1:
-            raise DataError(f"{path}: cannot tell which array holds the samples ({', '.join(arrays)}); name it 'x' or 'x_train'")
+            raise DataError(
+                f"{path}: cannot tell which array holds the samples ({', '.join(arrays)}); name it 'x' or 'x_train'"
+            )
         key = next(iter(arrays))
     x, shape = as_samples(f"{path} ({key})", arrays[key])
     y = next((arrays[k] for k in ("y", "labels", "targets") if k in arrays), None)
@@ -105,13 +117,23 @@ def check_layout(where, x) -> None:
     if x.ndim == 1:
         raise DataError(f"{where}: a 1-D array of {len(x)} values is ambiguous; save it as (samples, features)")
     if x.ndim == 4 and x.shape[1] in (1, 3, 4) and x.shape[1] != x.shape[-1] and x.shape[-1] not in (1, 3, 4):
-        raise DataError(f"{where}: shape {x.shape} looks channels-first (n, C, H, W); save it as (n, H, W, C), "
-                        "e.g. np.moveaxis(x, 1, -1)")
+        raise DataError(
+            f"{where}: shape {x.shape} looks channels-first (n, C, H, W); save it as (n, H, W, C), "
+            "e.g. np.moveaxis(x, 1, -1)"
+        )
     if x.ndim > 4 or (x.ndim == 4 and x.shape[-1] not in (1, 3, 4)):
         raise DataError(f"{where}: shape {x.shape} is not (n, features), (n, H, W) or (n, H, W, C) with C in 1, 3, 4")
-    if x.ndim == 4 and x.shape[1] in (1, 3) and x.shape[2] == x.shape[3] and x.shape[-1] in (1, 3, 4) and x.shape[1] != x.shape[-1]:
-        raise DataError(f"{where}: shape {x.shape} could be (n, H, W, C) or channels-first (n, C, H, W); "
-                        "save images as (n, H, W, C) larger than 4 pixels")
+    if (
+        x.ndim == 4
+        and x.shape[1] in (1, 3)
+        and x.shape[2] == x.shape[3]
+        and x.shape[-1] in (1, 3, 4)
+        and x.shape[1] != x.shape[-1]
+    ):
+        raise DataError(
+            f"{where}: shape {x.shape} could be (n, H, W, C) or channels-first (n, C, H, W); "
+            "save images as (n, H, W, C) larger than 4 pixels"
+        )
 
 
 def convert_samples(where, x: np.ndarray, row_numbers=None) -> np.ndarray:
@@ -133,9 +155,14 @@ def _as_float32(where, x: np.ndarray, row_numbers=None) -> np.ndarray:
         bad = ~np.isfinite(flat)
         if bad.any():
             row, column = (int(i) for i in np.argwhere(bad)[0])
-            raise DataError(f"{where}: sample {name(row)} holds NaN or an infinite value (feature {column}); clean or drop it")
+            raise DataError(
+                f"{where}: sample {name(row)} holds NaN or an infinite value (feature {column}); clean or drop it"
+            )
     too_big = np.abs(flat.astype(np.float64)) > _FLOAT32_MAX
     if too_big.any():
         row, column = (int(i) for i in np.argwhere(too_big)[0])
-        raise DataError(f"{where}: sample {name(row)}, feature {column} is {flat[row, column]!r}, beyond float32's range; rescale the data")
+        raise DataError(
+            f"{where}: sample {name(row)}, feature {column} is {flat[row, column]!r}, "
+            "beyond float32's range; rescale the data"
+        )
     return x.astype(np.float32)

@@ -109,7 +109,9 @@ def _verify_mnist_arrays(path: Path) -> None:
         with np.load(path, allow_pickle=False) as f:
             for key, expected in MNIST_ARRAY_SHA256.items():
                 if hashlib.sha256(np.ascontiguousarray(f[key]).tobytes()).hexdigest() != expected:
-                    raise DataError(f"{path}: array {key} does not match MNIST's checksum; delete the file to re-download it")
+                    raise DataError(
+                        f"{path}: array {key} does not match MNIST's checksum; delete the file to re-download it"
+                    )
     except DataError:
         raise
     except Exception as exc:  # zip, key or format errors all mean the same to a user
@@ -127,8 +129,10 @@ def _fashion_mnist(download: bool) -> Dataset:
                 with np.load(npz, allow_pickle=False) as f:
                     parts = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
             except Exception as exc:  # zip, key and format errors all mean the same to a user
-                raise DataError(f"{npz}: not a readable Fashion-MNIST .npz ({exc.__class__.__name__}); delete it or "
-                                "replace it with a good copy") from None
+                raise DataError(
+                    f"{npz}: not a readable Fashion-MNIST .npz ({exc.__class__.__name__}); delete it or "
+                    "replace it with a good copy"
+                ) from None
             break
         if all((folder / name).is_file() for name in FASHION_MD5):
             parts = _read_idx_files(folder)
@@ -158,8 +162,10 @@ def _read_idx_files(folder: Path):
             with gzip.open(folder / name, "rb") as f:
                 return np.frombuffer(f.read(), np.uint8, offset=offset).reshape(shape)
         except (OSError, EOFError, ValueError) as exc:
-            raise DataError(f"{folder / name}: not a readable Fashion-MNIST file ({exc.__class__.__name__}); delete it "
-                            "to download it again") from None
+            raise DataError(
+                f"{folder / name}: not a readable Fashion-MNIST file ({exc.__class__.__name__}); delete it "
+                "to download it again"
+            ) from None
 
     return (
         read("train-images-idx3-ubyte.gz", 16, (-1, 28, 28)),
@@ -199,5 +205,3 @@ def _download(url: str, target: Path, algorithm: str, expected: str, what: str) 
                 raise DataError(f"download of {url} is corrupt (checksum mismatch); try again")
     except (urllib.error.URLError, OSError) as exc:
         raise DataError(f"could not download {what} from {url} ({exc}); " + _missing_message(target.name)) from exc
-
-

@@ -43,7 +43,8 @@ CACHE_ENV = "AEKIT_CACHE_DIR"
 
 
 def cache_dir() -> Path:
-    """Where converted CSV files are kept: ``$AEKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/aekit``, else ``~/.cache/aekit``."""
+    """Where converted CSV files are kept: ``$AEKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/aekit``,
+    else ``~/.cache/aekit``."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -152,7 +153,9 @@ def _parse(path: Path, impute, out: Path, fallback: str):
     if index:
         header, width = header[1:], width - 1  # pandas' index column: not a feature
     names = header or tuple(f"column {i + 1}" for i in range(width))
-    decimal = dialect.delimiter != "," and (decimal_rest or (not header and any(_DECIMAL_COMMA.match(c.strip()) for c in row0)))
+    decimal = dialect.delimiter != "," and (
+        decimal_rest or (not header and any(_DECIMAL_COMMA.match(c.strip()) for c in row0))
+    )
     # ---- pass 2: parse into the memory map
     n = count - start
     values = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=(n, width))
@@ -166,7 +169,10 @@ def _parse(path: Path, impute, out: Path, fallback: str):
             if index:
                 row = row[1:]
             if len(row) != width:
-                raise DataError(f"{path}: line {line} has {len(row)} fields, but {reference} {width}; every row needs the same number")
+                raise DataError(
+                    f"{path}: line {line} has {len(row)} fields, but {reference} {width}; "
+                    "every row needs the same number"
+                )
             parsed = np.empty(width)
             for j, cell in enumerate(row):
                 cell = cell.strip()
@@ -178,9 +184,14 @@ def _parse(path: Path, impute, out: Path, fallback: str):
                 try:
                     parsed[j] = float(cell.replace(",", ".") if decimal else cell)
                 except ValueError:
-                    raise DataError(_not_a_number(path, fallback, dialect, start, cut_last, index, line, names[j], cell, j)) from None
+                    raise DataError(
+                        _not_a_number(path, fallback, dialect, start, cut_last, index, line, names[j], cell, j)
+                    ) from None
                 if abs(parsed[j]) > _FLOAT32_MAX:
-                    raise DataError(f"{path}: line {line}, column {names[j]!r} holds {parsed[j]:g}, beyond float32's range; rescale that column")
+                    raise DataError(
+                        f"{path}: line {line}, column {names[j]!r} holds {parsed[j]:g}, "
+                        "beyond float32's range; rescale that column"
+                    )
             seen = ~np.isnan(parsed)
             sums[seen] += parsed[seen]
             counts += seen
@@ -188,8 +199,10 @@ def _parse(path: Path, impute, out: Path, fallback: str):
     if missing:
         if impute != "mean":
             line, j = first_missing
-            raise DataError(f"{path}: line {line}, column {names[j]!r} is empty (a missing value; {missing} in all); "
-                            "fill them in or drop those rows, or pass --impute mean to use each column's mean")
+            raise DataError(
+                f"{path}: line {line}, column {names[j]!r} is empty (a missing value; {missing} in all); "
+                "fill them in or drop those rows, or pass --impute mean to use each column's mean"
+            )
         empty = [names[j] for j in np.flatnonzero(counts == 0)]
         if empty:
             raise DataError(f"{path}: column {empty[0]!r} has no values at all; drop it")
@@ -215,6 +228,8 @@ def _not_a_number(path, fallback, dialect, start, cut_last, index, line, name, c
             if numeric:
                 break
     if numeric == 0:
-        return (f"{path}: column {name!r} holds text (e.g. {cell!r} on line {line}), not numbers; "
-                "drop that column (aekit learns from numeric columns)")
+        return (
+            f"{path}: column {name!r} holds text (e.g. {cell!r} on line {line}), not numbers; "
+            "drop that column (aekit learns from numeric columns)"
+        )
     return f"{path}: line {line}, column {name!r} holds {cell!r}, which is not a number; fix or drop that row"

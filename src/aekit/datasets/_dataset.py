@@ -39,7 +39,7 @@ class Dataset:
         """Shape of one sample as stored in ``x_train``."""
         return tuple(self.x_train.shape[1:])
 
-    def flat(self) -> "Dataset":
+    def flat(self) -> Dataset:
         """The same data with each sample flattened to a vector."""
         return replace(
             self,
@@ -47,7 +47,7 @@ class Dataset:
             x_test=self.x_test.reshape(len(self.x_test), -1),
         )
 
-    def images(self) -> "Dataset":
+    def images(self) -> Dataset:
         """The same data with each sample shaped ``(H, W, C)``; a table cannot be."""
         if self.image_shape is None:
             raise DataError("a table has no image shape; use a dense family (dense, sparse, denoising, vae)")
@@ -57,7 +57,7 @@ class Dataset:
             x_test=self.x_test.reshape((-1, *self.image_shape)),
         )
 
-    def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> Dataset:
         """The first ``n_train`` training and ``n_test`` test samples (all when None)."""
         return replace(
             self,
@@ -75,14 +75,7 @@ def to_unit(x: np.ndarray, maximum: float) -> np.ndarray:
 
 def split(name, x, y, image_shape, test_size, seed, columns=None) -> Dataset:
     """Hold out ``test_size`` of the samples (shuffled with ``seed``); with none held out, keep their order."""
-    n_test = int(round(len(x) * test_size))
-    if test_size > 0 and n_test == 0 and len(x) >= 2:
-        n_test = 1  # a few samples: still hold one out, so there is something to test on
-    if len(x) - n_test < 1:
-        raise DataError(f"{name}: {len(x)} samples are too few to split off {test_size:.0%} for testing")
-    # with nothing held out the samples keep their order, so results line up with the file's rows
-    order = np.random.default_rng(seed).permutation(len(x)) if n_test else np.arange(len(x))
-    train, test = order[n_test:], order[:n_test]
+    train, test = split_rows(name, len(x), test_size, seed)
     take = x.take if getattr(x, "streamed", False) else x.__getitem__  # a streamed source: views, nothing read
     return Dataset(
         name,
@@ -93,6 +86,18 @@ def split(name, x, y, image_shape, test_size, seed, columns=None) -> Dataset:
         image_shape,
         columns,
     )
+
+
+def split_rows(name, n: int, test_size, seed) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, test)`` sample numbers of :func:`split`: ``test_size`` held out, shuffled with ``seed``."""
+    n_test = int(round(n * test_size))
+    if test_size > 0 and n_test == 0 and n >= 2:
+        n_test = 1  # a few samples: still hold one out, so there is something to test on
+    if n - n_test < 1:
+        raise DataError(f"{name}: {n} samples are too few to split off {test_size:.0%} for testing")
+    # with nothing held out the samples keep their order, so results line up with the file's rows
+    order = np.random.default_rng(seed).permutation(n) if n_test else np.arange(n)
+    return order[n_test:], order[:n_test]
 
 
 def fit_shape(x, input_shape, source):

@@ -10,7 +10,8 @@ FILE_SAMPLES = 64
 
 
 def hash_file(digest, path: Path, whole: int) -> None:
-    """Feed ``path``'s bytes to ``digest``: all of them up to ``whole`` bytes, else 64 blocks spread over it and its end."""
+    """Feed ``path``'s bytes to ``digest``: all of them up to ``whole`` bytes, else 64 blocks spread
+    over it and its end."""
     size = Path(path).stat().st_size
     with open(path, "rb") as f:
         if size <= whole:

@@ -19,8 +19,26 @@ from aekit.errors import DataError
 
 #: what counts as an image file: the formats Pillow reads, plus common ones it does not (those are
 #: then refused by name, or skipped with skip_bad_files, never silently left out)
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm",
-                  ".tga", ".heic", ".heif", ".avif", ".jp2", ".jfif"}
+IMAGE_SUFFIXES = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".bmp",
+    ".gif",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".pgm",
+    ".ppm",
+    ".pbm",
+    ".pnm",
+    ".tga",
+    ".heic",
+    ".heif",
+    ".avif",
+    ".jp2",
+    ".jfif",
+}
 COLOR_MODES = ("L", "RGB", "RGBA")
 _GRAY_MODES = {"1", "L", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 #: the manifest that marks a run folder (kept by aekit.run_folder); images below it are not data
@@ -98,9 +116,11 @@ def read_image_folder(folder: Path, image_size=None, color_mode=None, skip_bad_f
         reference = images[0].shape[:2]
         for file, image in zip(kept, images):
             if image.shape[:2] != reference:
-                raise DataError(f"{folder}: images differ in size ({kept[0].name} is {reference[0]}x{reference[1]}, "
-                                f"{file.name} is {image.shape[0]}x{image.shape[1]}); pass --image-size H,W "
-                                "(image_size=(H, W)) to resize them all")
+                raise DataError(
+                    f"{folder}: images differ in size ({kept[0].name} is {reference[0]}x{reference[1]}, "
+                    f"{file.name} is {image.shape[0]}x{image.shape[1]}); pass --image-size H,W "
+                    "(image_size=(H, W)) to resize them all"
+                )
     mode = color_mode or _common_mode(kept, images)
     x = np.stack([_to_mode(file, image, mode) for file, image in zip(kept, images)])
     classes = sorted({f.parent.relative_to(folder).as_posix() for f in kept})
@@ -123,8 +143,10 @@ def read_image(file: Path, image_size=None) -> np.ndarray:
             im.load()
             channels = _channels(file, im)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise DataError(f"{file}: not a readable image ({exc.__class__.__name__}); remove it, or pass --skip-bad-files "
-                        "to skip unreadable images") from None
+        raise DataError(
+            f"{file}: not a readable image ({exc.__class__.__name__}); remove it, or pass --skip-bad-files "
+            "to skip unreadable images"
+        ) from None
     if image_size is not None:
         height, width = image_size
         channels = [np.asarray(Image.fromarray(c, mode="F").resize((width, height), Image.BILINEAR)) for c in channels]
@@ -141,8 +163,10 @@ def _refuse_wide_color_png(file: Path) -> None:
     except OSError:
         return
     if head[:8] == b"\x89PNG\r\n\x1a\n" and head[24] == 16 and head[25] in (2, 6):  # IHDR: depth, colour type
-        raise DataError(f"{file}: a 16-bit colour PNG, which would be read as 8-bit; save it with 8 bits per "
-                        "channel (or as 16-bit grayscale)")
+        raise DataError(
+            f"{file}: a 16-bit colour PNG, which would be read as 8-bit; save it with 8 bits per "
+            "channel (or as 16-bit grayscale)"
+        )
 
 
 def _channels(file: Path, im) -> list[np.ndarray]:
@@ -156,7 +180,9 @@ def _channels(file: Path, im) -> list[np.ndarray]:
     if mode == "I":  # 32-bit integers: 16-bit PNGs on some Pillow versions
         values = np.asarray(im, dtype=np.int64)
         if values.min() < 0 or values.max() > 65535:
-            raise DataError(f"{file}: 32-bit integer pixels range {values.min()}..{values.max()}; save it as 8- or 16-bit")
+            raise DataError(
+                f"{file}: 32-bit integer pixels range {values.min()}..{values.max()}; save it as 8- or 16-bit"
+            )
         return [(values / 65535.0).astype(np.float32)]
     if mode == "F":
         values = np.asarray(im, dtype=np.float32)
@@ -177,8 +203,10 @@ def _common_mode(files, images) -> str:
     gray = all(image.shape[-1] in (1, 2) for image in images)
     for file, image in zip(files, images):
         if image.shape[-1] in (2, 4) and image[..., -1].min() < 1.0:
-            raise DataError(f"{file}: has transparent pixels; pass --color-mode RGBA to keep transparency as a "
-                            "channel, or --color-mode RGB (or L) to drop it")
+            raise DataError(
+                f"{file}: has transparent pixels; pass --color-mode RGBA to keep transparency as a "
+                "channel, or --color-mode RGB (or L) to drop it"
+            )
     return "L" if gray else "RGB"
 
 
@@ -252,8 +280,10 @@ def read_pixels_8bit(file) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise _unreadable(file, exc) from None
     if array.dtype != np.uint8 or array.ndim not in (2, 3):
-        raise DataError(f"{file}: holds {array.dtype} pixels now, not the 8-bit ones its header announced "
-                        "(it changed after training started)")
+        raise DataError(
+            f"{file}: holds {array.dtype} pixels now, not the 8-bit ones its header announced "
+            "(it changed after training started)"
+        )
     return array[..., None] if array.ndim == 2 else array
 
 
@@ -267,20 +297,25 @@ def common_mode(gray: bool) -> str:
 
 
 def transparency_error(file) -> DataError:
-    return DataError(f"{file}: has transparent pixels; pass --color-mode RGBA to keep transparency as a "
-                     "channel, or --color-mode RGB (or L) to drop it")
+    return DataError(
+        f"{file}: has transparent pixels; pass --color-mode RGBA to keep transparency as a "
+        "channel, or --color-mode RGB (or L) to drop it"
+    )
 
 
 def size_error(folder, first, first_shape, file, shape) -> DataError:
-    return DataError(f"{folder}: images differ in size ({Path(first).name} is {first_shape[0]}x{first_shape[1]}, "
-                     f"{Path(file).name} is {shape[0]}x{shape[1]}); pass --image-size H,W "
-                     "(image_size=(H, W)) to resize them all")
-
+    return DataError(
+        f"{folder}: images differ in size ({Path(first).name} is {first_shape[0]}x{first_shape[1]}, "
+        f"{Path(file).name} is {shape[0]}x{shape[1]}); pass --image-size H,W "
+        "(image_size=(H, W)) to resize them all"
+    )
 
 
 def _unreadable(file, exc) -> DataError:
-    return DataError(f"{file}: not a readable image ({exc.__class__.__name__}); remove it, or pass --skip-bad-files "
-                     "to skip unreadable images")
+    return DataError(
+        f"{file}: not a readable image ({exc.__class__.__name__}); remove it, or pass --skip-bad-files "
+        "to skip unreadable images"
+    )
 
 
 def _mode_channels(mode: str, info) -> int:

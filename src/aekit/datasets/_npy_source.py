@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from aekit.datasets._arrays import PIXEL_DEPTHS, check_layout, convert_samples
-from aekit.errors import DataError
-
 from aekit.datasets._sources import Source, is_glob
+from aekit.errors import DataError
 
 
 class NpySource(Source):
@@ -34,8 +33,10 @@ class NpySource(Source):
             where = str(file)
             check_layout(where, _Layout(shape, dtype))
             if dtype != first_dtype or _samples_shape(shape) != _samples_shape(first_shape):
-                raise DataError(f"{file}: holds {dtype} samples shaped {shape[1:]}, but {files[0].name} holds "
-                                f"{first_dtype} samples shaped {first_shape[1:]}; every shard must hold the same kind")
+                raise DataError(
+                    f"{file}: holds {dtype} samples shaped {shape[1:]}, but {files[0].name} holds "
+                    f"{first_dtype} samples shaped {first_shape[1:]}; every shard must hold the same kind"
+                )
         counts = [shape[0] for shape, _ in headers]
         super().__init__(name, (sum(counts), *_samples_shape(first_shape)))
         self.files, self.dtype_on_disk = files, first_dtype
@@ -70,7 +71,7 @@ class NpySource(Source):
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def known_range(self):
-        if _pixels(self.dtype_on_disk) or self.dtype_on_disk == bool:
+        if _pixels(self.dtype_on_disk) or self.dtype_on_disk == np.dtype(bool):
             return (0.0, 1.0)  # pixels by their depth, or 0/1: within [0, 1] by construction
         return None
 
@@ -99,7 +100,9 @@ def npy_header(file: Path):
     try:
         with open(file, "rb") as f:
             version = np.lib.format.read_magic(f)
-            reader = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            reader = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(
+                version
+            )
             shape, fortran, dtype = reader(f) if reader else np.lib.format._read_array_header(f, version)
     except FileNotFoundError:
         raise DataError(f"{file}: no such file") from None
@@ -110,13 +113,16 @@ def npy_header(file: Path):
     size = os.path.getsize(file)
     needed = int(np.prod(shape)) * dtype.itemsize
     if size < needed:
-        raise DataError(f"{file}: holds {size} bytes, fewer than its header's {shape} {dtype} samples need; it is truncated")
+        raise DataError(
+            f"{file}: holds {size} bytes, fewer than its header's {shape} {dtype} samples need; it is truncated"
+        )
     return tuple(shape), dtype
 
 
 def _gone(file, exc) -> DataError:
-    error = DataError(f"{file}: cannot be read any more ({exc.__class__.__name__}); it was readable when "
-                      "training started")
+    error = DataError(
+        f"{file}: cannot be read any more ({exc.__class__.__name__}); it was readable when training started"
+    )
     error.data_file = str(file)
     return error
 
@@ -128,8 +134,13 @@ def shard_files(source) -> list[Path]:
         files = sorted(Path(p) for p in _glob.glob(os.path.expanduser(text)) if p.lower().endswith(".npy"))
     else:
         folder = Path(source)
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".npy" and not p.name.startswith(".")
-                       and p.is_file()) if folder.is_dir() else []
+        files = (
+            sorted(
+                p for p in folder.iterdir() if p.suffix.lower() == ".npy" and not p.name.startswith(".") and p.is_file()
+            )
+            if folder.is_dir()
+            else []
+        )
     return files
 
 

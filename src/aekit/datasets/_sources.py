@@ -21,9 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-
-#: samples read per chunk when a source is walked in order (prediction, scans)
+#: samples read per chunk when a source is walked in order (prediction, scans), at most
 CHUNK = 4096
+#: float32 bytes of one chunk, at most: large samples (64x64 colour images) come fewer at a time, so that what
+#: is computed per chunk (errors and image quality in float64) stays the same size whatever the data's size
+CHUNK_BYTES = 8 << 20
 _GLOB_CHARS = set("*?[")
 
 
@@ -125,8 +127,11 @@ class Source:
         """The samples ``rows`` (sorted ascending): what each kind of source implements."""
         raise NotImplementedError
 
-    def chunks(self, size: int = CHUNK):
-        """The samples in order, ``size`` at a time, the next chunk read in a thread while the caller works."""
+    def chunks(self, size: int | None = None):
+        """The samples in order, ``size`` at a time (default: :data:`CHUNK`, fewer for large samples), the next
+        chunk read in a thread while the caller works."""
+        if size is None:
+            size = max(1, min(CHUNK, CHUNK_BYTES // (4 * max(1, int(np.prod(self.sample_shape))))))
         starts = range(0, len(self), size)
         if len(starts) <= 1:
             for start in starts:
@@ -160,11 +165,11 @@ class Source:
 
     # ------------------------------------------------------------ views
 
-    def take(self, rows) -> "Source":
+    def take(self, rows) -> Source:
         """The samples numbered ``rows``, in that order, as a view that reads nothing yet."""
         return Subset(self, np.asarray(rows, dtype=np.int64))
 
-    def reshape(self, *shape) -> "Source":
+    def reshape(self, *shape) -> Source:
         """The same samples with each shaped anew (``reshape(n, -1)`` flattens them), as a view."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -181,7 +186,7 @@ class Source:
             raise ValueError(f"cannot reshape samples of shape {self.sample_shape} into {tuple(sample)}")
         return self if tuple(sample) == self.sample_shape else Reshaped(self, tuple(sample))
 
-    def mapped(self, function) -> "Source":
+    def mapped(self, function) -> Source:
         """The same samples passed through ``function`` (a batch in, a batch of the same shape out) as
         they are read: a model's scaling applied to streamed data, as a view."""
         return Mapped(self, function)

@@ -54,7 +54,11 @@ def read_csv(path: Path, impute: str | None = None) -> tuple[np.ndarray, tuple[s
     missing = []
     for i, (line, row) in enumerate(rows):
         if len(row) != width:
-            raise DataError(f"{path}: line {line} has {len(row)} fields, but {'the header has' if header else 'line ' + str(rows[0][0]) + ' has'} {width}; every row needs the same number")
+            raise DataError(
+                f"{path}: line {line} has {len(row)} fields, "
+                f"but {'the header has' if header else 'line ' + str(rows[0][0]) + ' has'} {width}; "
+                "every row needs the same number"
+            )
         for j, cell in enumerate(row):
             cell = cell.strip()
             if _missing(cell):
@@ -69,8 +73,10 @@ def read_csv(path: Path, impute: str | None = None) -> tuple[np.ndarray, tuple[s
     if missing:
         if impute != "mean":
             line, j = missing[0]
-            raise DataError(f"{path}: line {line}, column {names[j]!r} is empty (a missing value; {len(missing)} in all); "
-                            "fill them in or drop those rows, or pass --impute mean to use each column's mean")
+            raise DataError(
+                f"{path}: line {line}, column {names[j]!r} is empty (a missing value; {len(missing)} in all); "
+                "fill them in or drop those rows, or pass --impute mean to use each column's mean"
+            )
         values = _impute_means(path, values, names)
     return values.astype(np.float32), header
 
@@ -81,7 +87,7 @@ def _decode(path: Path) -> str:
     except OSError as exc:
         raise DataError(f"{path}: cannot read it ({(exc.strerror or str(exc)).lower()})") from None
     if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16")
     head = raw[:4096]
@@ -174,8 +180,10 @@ def _missing(cell: str) -> bool:
 def _not_a_number(path, line, name, cell, rows, j) -> str:
     numeric = sum(_is_number(row[j]) for _, row in rows if j < len(row))
     if numeric == 0:
-        return (f"{path}: column {name!r} holds text (e.g. {cell!r} on line {line}), not numbers; "
-                "drop that column (aekit learns from numeric columns)")
+        return (
+            f"{path}: column {name!r} holds text (e.g. {cell!r} on line {line}), not numbers; "
+            "drop that column (aekit learns from numeric columns)"
+        )
     return f"{path}: line {line}, column {name!r} holds {cell!r}, which is not a number; fix or drop that row"
 
 
@@ -184,7 +192,10 @@ def _check_range(path, values, rows, names) -> None:
         beyond = np.abs(values) > _FLOAT32_MAX
     if beyond.any():
         i, j = (int(k) for k in np.argwhere(beyond)[0])
-        raise DataError(f"{path}: line {rows[i][0]}, column {names[j]!r} holds {values[i, j]:g}, beyond float32's range; rescale that column")
+        raise DataError(
+            f"{path}: line {rows[i][0]}, column {names[j]!r} holds {values[i, j]:g}, "
+            "beyond float32's range; rescale that column"
+        )
 
 
 def _impute_means(path, values, names) -> np.ndarray:

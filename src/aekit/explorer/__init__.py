@@ -9,6 +9,6 @@ metrics. It is served from this machine only (127.0.0.1) and needs no network.
 >>> explorer = aekit.explore(vae, data, block=False); explorer.url; explorer.stop()
 """
 
-from aekit.explorer.server import Explorer, ExploreError, explore, explore_run
+from aekit.explorer.server import ExploreError, Explorer, explore, explore_run
 
 __all__ = ["Explorer", "ExploreError", "explore", "explore_run"]

@@ -21,13 +21,11 @@ import webbrowser
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
 from aekit.errors import AekitError
-
 from aekit.explorer.session import MAX_GRID, MAX_IMAGES, ExploreSession, _can
 from aekit.noise import NOISE_LIMITS
 
@@ -64,7 +62,9 @@ class BadRequest(Exception):
 # ---------------------------------------------------------------- starting it
 
 
-def explore(model, data, labels=None, *, history=None, metrics=None, image_shape=None, port=None, open_browser=True, block=True):
+def explore(
+    model, data, labels=None, *, history=None, metrics=None, image_shape=None, port=None, open_browser=True, block=True
+):
     """Explore a trained autoencoder on ``data`` in the browser: latent map, interpolation, denoising, ...
 
     ``model`` is a fitted aekit estimator or the path of its ``.keras`` file. ``data`` is an aekit
@@ -140,7 +140,9 @@ def _estimator(model):
 
         return load(model)
     if not hasattr(model, "encode") or not hasattr(model, "decode"):
-        raise ExploreError(f"cannot explore a {type(model).__name__}; pass a fitted aekit autoencoder or its .keras file")
+        raise ExploreError(
+            f"cannot explore a {type(model).__name__}; pass a fitted aekit autoencoder or its .keras file"
+        )
     if not hasattr(model, "input_shape_"):
         raise ExploreError(f"this {type(model).__name__} is not fitted yet; call fit(X) before exploring it")
     return model
@@ -155,7 +157,7 @@ def _shaped(x: np.ndarray, input_shape) -> np.ndarray:
     return fit_shape(x, input_shape, "the data to explore")
 
 
-def _serve(session: ExploreSession, port, open_browser: bool, block: bool) -> "Explorer":
+def _serve(session: ExploreSession, port, open_browser: bool, block: bool) -> Explorer:
     explorer = Explorer(session, port)
     if not block:
         print(f"aekit explore: {explorer.url}", flush=True)
@@ -187,14 +189,18 @@ class Explorer:
             self._server = _Server((HOST, port or 0), _Handler)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ExploreError(f"port {port} is in use; choose another --port or leave it out for a free one") from None
+                raise ExploreError(
+                    f"port {port} is in use; choose another --port or leave it out for a free one"
+                ) from None
             raise
         self._server.session = session
         self._server.static = {address: (_static_file(name), kind) for address, (name, kind) in STATIC.items()}
         self.port = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}/"
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="aekit-explore", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="aekit-explore", daemon=True
+        )
         self._thread.start()
 
     def wait(self):
@@ -391,7 +397,9 @@ def _index(session: ExploreSession, query: Query, name: str) -> int:
 
 def _needs_sampling(session: ExploreSession):
     if not _can(session.estimator, "sample"):
-        raise BadRequest(404, f"a {session.estimator.family} autoencoder cannot generate; only variational families generate")
+        raise BadRequest(
+            404, f"a {session.estimator.family} autoencoder cannot generate; only variational families generate"
+        )
 
 
 def api_overview(session, query):

@@ -198,7 +198,9 @@ class ExploreSession:
         mosaic = np.full((n_rows * (height + 1) - 1, n_cols * (width + 1) - 1, *images.shape[3:]), 255, np.uint8)
         for i, image in enumerate(images):
             row, col = divmod(i, n_cols)
-            mosaic[row * (height + 1) : row * (height + 1) + height, col * (width + 1) : col * (width + 1) + width] = image
+            mosaic[row * (height + 1) : row * (height + 1) + height, col * (width + 1) : col * (width + 1) + width] = (
+                image
+            )
         return _png_data_url(mosaic)
 
 

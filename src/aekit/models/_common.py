@@ -69,5 +69,8 @@ def checked_columns(columns, sample_shape, error=DataError) -> tuple[str, ...] |
         return None
     columns = tuple(columns)
     if len(sample_shape) != 1 or len(columns) != sample_shape[0] or not all(isinstance(c, str) for c in columns):
-        raise error(f"columns: {len(columns)} names for samples shaped {tuple(sample_shape)}; give one name (text) per column of a table")
+        raise error(
+            f"columns: {len(columns)} names for samples shaped {tuple(sample_shape)}; "
+            "give one name (text) per column of a table"
+        )
     return columns

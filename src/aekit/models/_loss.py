@@ -9,8 +9,10 @@ from __future__ import annotations
 
 #: what a reconstruction-loss parameter (``loss``, ``reconstruction``) may be: ``auto`` follows the data
 LOSSES = ("auto", "binary_crossentropy", "mse")
-LOSS_HELP = ("reconstruction loss; auto: cross-entropy and a sigmoid output for data in [0, 1] (images), mean squared "
-             "error and a linear output otherwise (tables, scaled by --scale)")
+LOSS_HELP = (
+    "reconstruction loss; auto: cross-entropy and a sigmoid output for data in [0, 1] (images), mean squared "
+    "error and a linear output otherwise (tables, scaled by --scale)"
+)
 
 
 class LossPolicy:
@@ -25,8 +27,12 @@ class LossPolicy:
 
         loss_name = "loss" if "loss" in values else "reconstruction"
         if values.get("scale") == "standard" and "crossentropy" in str(values.get(loss_name)):
-            raise ParameterError("{p} standard makes values unbounded, which a cross-entropy loss cannot reconstruct; "
-                                 "use {p} minmax, or {l} auto", p="scale", l=loss_name)
+            raise ParameterError(
+                "{p} standard makes values unbounded, which a cross-entropy loss cannot reconstruct; "
+                "use {p} minmax, or {l} auto",
+                p="scale",
+                l=loss_name,
+            )
 
     def needs_unit_range(self) -> bool:
         """Whether training targets must lie in [0, 1]: a cross-entropy loss asked for by name, or ``"auto"``

@@ -39,8 +39,9 @@ def pretrain_layers(X, hidden_layers, *, plan, activation="relu", tied=False, ve
         output_activation = "sigmoid" if bounded else None
         inputs = keras.Input((codes.shape[1],))
         if tied:
-            encode = decode = TiedDense(units, activation=activations[i], transposed_activation=output_activation,
-                                        name=f"tied_{i}")
+            encode = decode = TiedDense(
+                units, activation=activations[i], transposed_activation=output_activation, name=f"tied_{i}"
+            )
             shallow = keras.Model(inputs, encode(encode(inputs), transpose=True))
         else:
             encode = keras.layers.Dense(units, activation=activations[i], name=f"encode_{i}")

@@ -27,8 +27,8 @@ from aekit import persistence, scaling, training
 from aekit.errors import DataError, ParameterError
 from aekit.models._common import checked_columns
 from aekit.models._loss import LossPolicy
-from aekit.models._state import ModelState
 from aekit.models._recipes import TRAINING_PARAMS, resolve_plan
+from aekit.models._state import ModelState
 from aekit.params import Choice, Optional, Param, make_init, merge
 from aekit.training import TrainingPlan
 
@@ -111,23 +111,44 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
     def check_data(self, X) -> None:
         """Refuse training data this model cannot learn, with one line saying why (before any training)."""
         if self.input_kind == "images" and np.ndim(X) != 4:
-            raise DataError(f"a {self.family} autoencoder needs images shaped (n, height, width, channels), got samples shaped {np.shape(X)[1:]}; use a dense family for vectors")
+            raise DataError(
+                f"a {self.family} autoencoder needs images shaped (n, height, width, channels), "
+                f"got samples shaped {np.shape(X)[1:]}; use a dense family for vectors"
+            )
         if self.needs_unit_range():
             kind = scaling.resolve(getattr(self, "scale", None), X, cross_entropy=True)
             low, high = scaling.value_range(X)
             if kind == "none" and (low < 0.0 or high > 1.0):
                 if "scale" in self.params:
-                    advice = ("pass --scale minmax (scale='minmax': each column mapped to [0, 1] inside the model and "
-                              "back on every output), or --loss auto (mean squared error with a linear output)")
+                    advice = (
+                        "pass --scale minmax (scale='minmax': each column mapped to [0, 1] inside the model and "
+                        "back on every output), or --loss auto (mean squared error with a linear output)"
+                    )
                 else:
-                    advice = ("rescale the data to [0, 1] first (e.g. subtract each column's minimum and divide by its "
-                              "range), or use a dense family, which scales tables itself")
-                raise DataError(f"values range {low:.3g}..{high:.3g}, but the cross-entropy loss needs values in [0, 1]; {advice}")
+                    advice = (
+                        "rescale the data to [0, 1] first (e.g. subtract each column's minimum and divide by its "
+                        "range), or use a dense family, which scales tables itself"
+                    )
+                raise DataError(
+                    f"values range {low:.3g}..{high:.3g}, but the cross-entropy loss needs values in [0, 1]; {advice}"
+                )
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0, checkpoint=None, resume=False,
-            on_epoch_end=None, columns=None, distribution=None):
+    def fit(
+        self,
+        X,
+        y=None,
+        *,
+        validation_data=None,
+        callbacks=(),
+        verbose=0,
+        checkpoint=None,
+        resume=False,
+        on_epoch_end=None,
+        columns=None,
+        distribution=None,
+    ):
         """Build the models for ``X``'s sample shape and train them to reconstruct ``X``; return ``self``.
 
         ``y`` is ignored (scikit-learn's signature); ``validation_data`` is ``X_val`` or
@@ -148,12 +169,33 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
         """
         distribution = training.data_parallel(distribution)
         with training.distributed(distribution):
-            return self._fit(X, y, validation_data=validation_data, callbacks=callbacks, verbose=verbose,
-                             checkpoint=checkpoint, resume=resume, on_epoch_end=on_epoch_end,
-                             distribution=distribution, columns=columns)
+            return self._fit(
+                X,
+                y,
+                validation_data=validation_data,
+                callbacks=callbacks,
+                verbose=verbose,
+                checkpoint=checkpoint,
+                resume=resume,
+                on_epoch_end=on_epoch_end,
+                distribution=distribution,
+                columns=columns,
+            )
 
-    def _fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0, checkpoint=None, resume=False,
-             on_epoch_end=None, distribution=None, columns=None):
+    def _fit(
+        self,
+        X,
+        y=None,
+        *,
+        validation_data=None,
+        callbacks=(),
+        verbose=0,
+        checkpoint=None,
+        resume=False,
+        on_epoch_end=None,
+        distribution=None,
+        columns=None,
+    ):
         """The one fit every family goes through: validate, scale, build (or reload) and train along one plan.
 
         A family changes a step through its hooks: :meth:`_check_targets` (labels), :meth:`_check_validation`,
@@ -178,7 +220,9 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
         else:
             self.check_data(X)
             self.columns_ = checked_columns(columns, X.shape[1:])
-            self.scaling_ = scaling.fit(X, getattr(self, "scale", None), cross_entropy="crossentropy" in str(self._loss_param()))
+            self.scaling_ = scaling.fit(
+                X, getattr(self, "scale", None), cross_entropy="crossentropy" in str(self._loss_param())
+            )
             X = self._to_model(X)  # the network sees (and is initialised and trained on) the scaled values
             with training.no_tensorflow_import():
                 keras.utils.set_random_seed(self.seed)
@@ -200,8 +244,16 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
             if on_epoch_end is not None:
                 on_epoch_end(epochs_done, history_so_far)
 
-        self.history_ = self._train(X, y, plan, validation_data=validation_data, history=history,
-                                    callbacks=callbacks, verbose=verbose, on_epoch_end=epoch_done)
+        self.history_ = self._train(
+            X,
+            y,
+            plan,
+            validation_data=validation_data,
+            history=history,
+            callbacks=callbacks,
+            verbose=verbose,
+            on_epoch_end=epoch_done,
+        )
         if self.early_stopping and self.early_stopping_.get("weights") is not None:
             self.model_.set_weights(self.early_stopping_["weights"])  # the best epoch's weights, as promised
             self.early_stopping_["stopped"] = True
@@ -232,9 +284,17 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
 
     def _train(self, X, y, plan: TrainingPlan, *, validation_data, history, callbacks, verbose, on_epoch_end) -> dict:
         """Train the built model along ``plan`` from where ``history`` ends; return the whole history."""
-        return training.train(self.model_, X, plan=plan, validation_data=validation_data,
-                              initial_epoch=len(history.get("loss", [])), history=history, callbacks=callbacks,
-                              verbose=verbose, on_epoch_end=on_epoch_end)
+        return training.train(
+            self.model_,
+            X,
+            plan=plan,
+            validation_data=validation_data,
+            initial_epoch=len(history.get("loss", [])),
+            history=history,
+            callbacks=callbacks,
+            verbose=verbose,
+            on_epoch_end=on_epoch_end,
+        )
 
     # ------------------------------------------------------------------ using a trained model
 
@@ -255,8 +315,9 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
         """``decode(encode(X))``: each sample as the model reproduces it, in ``X``'s units."""
         return self._from_model(self._reconstruct_model(self._model_input(X), chunk_size))
 
-    def reconstruction_error(self, X, metric: str | None = None, chunk_size: int = 4096, *, scaled: bool = False,
-                             per_column: bool = False) -> np.ndarray:
+    def reconstruction_error(
+        self, X, metric: str | None = None, chunk_size: int = 4096, *, scaled: bool = False, per_column: bool = False
+    ) -> np.ndarray:
         """Per-sample reconstruction error of ``X``: ``"mse"`` (mean squared), ``"sse"`` (summed) or ``"bce"``.
 
         In ``X``'s units by default; ``scaled=True`` measures it in the model's units (after its
@@ -269,11 +330,17 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
 
         metric = metric or self._default_metric()
         if metric == "bce" and not self.bounded_output():
-            raise ValueError("the 'bce' error needs a model of data in [0, 1]; this one reproduces unbounded values: use 'mse'")
+            raise ValueError(
+                "the 'bce' error needs a model of data in [0, 1]; this one reproduces unbounded values: use 'mse'"
+            )
         X = self._check_input(X)
         if training.is_streamed(X):  # chunk by chunk: neither the samples nor their reconstructions held at once
-            return np.concatenate([self.reconstruction_error(x, metric, chunk_size, scaled=scaled, per_column=per_column)
-                                   for x in X.chunks(chunk_size)])
+            return np.concatenate(
+                [
+                    self.reconstruction_error(x, metric, chunk_size, scaled=scaled, per_column=per_column)
+                    for x in X.chunks(chunk_size)
+                ]
+            )
         model_x = self._to_model(X)
         model_out = self._reconstruct_model(model_x, chunk_size)
         if scaled or metric == "bce":
@@ -301,7 +368,8 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
         return self._to_model(self._check_input(X))
 
     def column_names(self) -> tuple[str, ...]:
-        """The names of the features: the training table's header (``columns_``), else ``column 1``, ``column 2``, ..."""
+        """The names of the features: the training table's header (``columns_``), else ``column 1``,
+        ``column 2``, ..."""
         self._check_fitted()
         names = getattr(self, "columns_", None)
         return tuple(names) if names else tuple(f"column {i + 1}" for i in range(self.n_features_in_))
@@ -342,19 +410,28 @@ class Autoencoder(LossPolicy, ModelState, BaseEstimator):
             if not fitting and tuple(X.shape[1:]) != self.input_shape_:
                 if int(np.prod(X.shape[1:])) == self.n_features_in_:
                     return X.reshape((len(X), *self.input_shape_))
-                raise DataError(f"{X.name}: samples have shape {tuple(X.shape[1:])}, but the model was fitted on {self.input_shape_}")
+                raise DataError(
+                    f"{X.name}: samples have shape {tuple(X.shape[1:])}, "
+                    f"but the model was fitted on {self.input_shape_}"
+                )
             return X
-        if not (isinstance(X, np.ndarray) and X.dtype == np.float32 and X.ndim >= 2 and X.size and np.isfinite(X).all()):
+        if not (
+            isinstance(X, np.ndarray) and X.dtype == np.float32 and X.ndim >= 2 and X.size and np.isfinite(X).all()
+        ):
             from sklearn.utils.validation import check_array  # every other input, with scikit-learn's messages
 
             try:
-                X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite=True, ensure_min_features=1,
-                                input_name="X")
+                X = check_array(
+                    X, dtype=np.float32, allow_nd=True, ensure_all_finite=True, ensure_min_features=1, input_name="X"
+                )
             except ValueError as exc:
                 raise DataError(f"X: {' '.join(str(exc).split())}") from None
         if not fitting and tuple(X.shape[1:]) != self.input_shape_:
             if X.ndim == 2 and len(self.input_shape_) == 1:  # scikit-learn's wording for tables
-                raise DataError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.input_shape_[0]} features as input")
+                raise DataError(
+                    f"X has {X.shape[1]} features, "
+                    f"but {type(self).__name__} is expecting {self.input_shape_[0]} features as input"
+                )
             raise DataError(f"samples have shape {tuple(X.shape[1:])}, but the model was fitted on {self.input_shape_}")
         return X
 
@@ -370,10 +447,14 @@ class ScaledInput:
     """
 
     params = (
-        Param("scale", "auto", Optional(Choice(*scaling.KINDS), "the data as given", word="none"),
-              "per-column scaling fitted on the training data and kept in the model (inputs scaled, outputs "
-              "scaled back): auto leaves data in [0, 1] alone and standardises anything else (with a cross-entropy "
-              "loss, maps it to [0, 1]); standard: mean 0, standard deviation 1; minmax: [0, 1]; none: as given"),
+        Param(
+            "scale",
+            "auto",
+            Optional(Choice(*scaling.KINDS), "the data as given", word="none"),
+            "per-column scaling fitted on the training data and kept in the model (inputs scaled, outputs "
+            "scaled back): auto leaves data in [0, 1] alone and standardises anything else (with a cross-entropy "
+            "loss, maps it to [0, 1]); standard: mean 0, standard deviation 1; minmax: [0, 1]; none: as given",
+        ),
     )
 
 

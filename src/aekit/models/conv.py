@@ -72,7 +72,10 @@ def build_conv_autoencoder(
     check_pooling_depth(shape, len(filters))
     code_shape = conv_code_shape(shape, filters, lesson_layout)
     if latent_dim is not None and tuple(latent_dim) != code_shape:
-        raise ValueError(f"latent_dim {tuple(latent_dim)} does not match the encoder's output {code_shape} for input {shape} and filters {filters}")
+        raise ValueError(
+            f"latent_dim {tuple(latent_dim)} does not match the encoder's output {code_shape} "
+            f"for input {shape} and filters {filters}"
+        )
 
     from aekit.layers import ReshapeMaxPooling2D
 
@@ -96,7 +99,10 @@ def build_conv_autoencoder(
     y = keras.layers.Conv2D(channels, (3, 3), padding="same", activation="sigmoid")(y)
     if lesson_layout:
         if tuple(y.shape[1:3]) != (height, width):
-            raise ValueError(f"the lesson's decoder turns a {code_shape} code into {tuple(y.shape[1:3])} images, not {(height, width)}; use lesson_layout=False for this size")
+            raise ValueError(
+                f"the lesson's decoder turns a {code_shape} code into {tuple(y.shape[1:3])} images, "
+                f"not {(height, width)}; use lesson_layout=False for this size"
+            )
     else:
         y = keras.layers.Cropping2D(pooling_padding(shape, len(filters)))(y)
     decoder = keras.Model(latent, y, name="decoder")
@@ -151,8 +157,10 @@ class ImageInput:
         if getattr(self, "lesson_layout", False):
             produced = lesson_decoder_size(X.shape[1:], len(self.filters))
             if produced != tuple(X.shape[1:3]):
-                raise DataError(f"the lesson's decoder turns {X.shape[1]}x{X.shape[2]} images into {produced[0]}x{produced[1]}; "
-                                "drop --lesson-layout for this image size")
+                raise DataError(
+                    f"the lesson's decoder turns {X.shape[1]}x{X.shape[2]} images into {produced[0]}x{produced[1]}; "
+                    "drop --lesson-layout for this image size"
+                )
 
 
 class ConvAutoencoder(ImageInput, Autoencoder):

@@ -73,7 +73,9 @@ def build_conv_variational_autoencoder(
     decoder = keras.Model(latent, keras.layers.Cropping2D(padding)(y), name="decoder")
 
     auto = assemble(encoder, decoder, shape)
-    auto.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=reconstruction_loss(reconstruction, reduction))
+    auto.compile(
+        optimizer=make_optimizer(optimizer, learning_rate), loss=reconstruction_loss(reconstruction, reduction)
+    )
     return encoder, decoder, auto
 
 
@@ -87,7 +89,9 @@ class ConvVariationalAutoencoder(ImageInput, VariationalUses, Autoencoder):
     family = "conv_vae"
     summary = "variational with a convolutional encoder and decoder"
     params = (
-        Param("filters", (32, 64), Sizes(min_len=1), "filters of the stride-2 convolutions, e.g. 32,64", positional=True),
+        Param(
+            "filters", (32, 64), Sizes(min_len=1), "filters of the stride-2 convolutions, e.g. 32,64", positional=True
+        ),
         LATENT_DIM,
         Param("dense_units", 16, Integer(0), "units of the dense layer before the Gaussian (0: none)"),
         Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),

@@ -17,7 +17,14 @@ from aekit.noise import DEFAULT_LEVELS, NOISE_KINDS, SHIFTS, corrupt, noise_leve
 from aekit.params import Choice, Optional, Param, Real
 
 #: ``corrupt`` and ``noise_level`` are re-exported: ``from aekit.models.denoising import corrupt`` keeps working
-__all__ = ["ConvDenoisingAutoencoder", "DenoisingAutoencoder", "DenoisingUses", "corrupt", "make_corruption", "noise_level"]
+__all__ = [
+    "ConvDenoisingAutoencoder",
+    "DenoisingAutoencoder",
+    "DenoisingUses",
+    "corrupt",
+    "make_corruption",
+    "noise_level",
+]
 
 
 def make_corruption(kind="gaussian", level=None, seed=None, clip=True):
@@ -45,8 +52,12 @@ class DenoisingUses:
 
     params = (
         Param("noise", "gaussian", Choice(*NOISE_KINDS), "kind of corruption applied while training"),
-        Param("noise_level", None, Optional(Real(0), "the kind's default: " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LEVELS.items())),
-              "noise factor (gaussian kinds) or corrupted fraction (the others)"),
+        Param(
+            "noise_level",
+            None,
+            Optional(Real(0), "the kind's default: " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LEVELS.items())),
+            "noise factor (gaussian kinds) or corrupted fraction (the others)",
+        ),
     )
     uses = ("denoise",)
     figures = ("denoising",)
@@ -81,8 +92,10 @@ class DenoisingUses:
             try:
                 shape = square_shape(shape[0])
             except ValueError:
-                raise DataError(f"shift_average needs images, and {shape[0]}-value rows are no square image: pass "
-                                "samples shaped (height, width[, channels])") from None
+                raise DataError(
+                    f"shift_average needs images, and {shape[0]}-value rows are no square image: pass "
+                    "samples shaped (height, width[, channels])"
+                ) from None
         images = X.reshape((len(X), *shape))
         outputs = [first.reshape(images.shape)]
         for dy, dx in SHIFTS[1:]:

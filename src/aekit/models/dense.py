@@ -54,8 +54,18 @@ def build_dense_autoencoder(
     hidden_layers = check_sizes("hidden layer sizes", hidden_layers)
     (latent_dim,) = check_sizes("latent size", latent_dim)
     if tied_weights:
-        return _build_tied(shape, hidden_layers, latent_dim, activation, code_activation, output_activation,
-                           code_regularizer, corruption, loss, make_optimizer(optimizer, learning_rate))
+        return _build_tied(
+            shape,
+            hidden_layers,
+            latent_dim,
+            activation,
+            code_activation,
+            output_activation,
+            code_regularizer,
+            corruption,
+            loss,
+            make_optimizer(optimizer, learning_rate),
+        )
 
     inputs = keras.Input(shape)
     x = flatten_input(inputs, shape)
@@ -78,8 +88,18 @@ def build_dense_autoencoder(
     return encoder, decoder, auto
 
 
-def _build_tied(shape, hidden_layers, latent_dim, activation, code_activation, output_activation,
-                code_regularizer, corruption, loss, optimizer):
+def _build_tied(
+    shape,
+    hidden_layers,
+    latent_dim,
+    activation,
+    code_activation,
+    output_activation,
+    code_regularizer,
+    corruption,
+    loss,
+    optimizer,
+):
     import keras
 
     from aekit.layers import TiedDense
@@ -98,7 +118,9 @@ def _build_tied(shape, hidden_layers, latent_dim, activation, code_activation, o
 
     inputs = keras.Input(shape, name="input")
     x = corruption(inputs) if corruption is not None else inputs
-    auto = keras.Model(inputs, _tied_decode(_tied_encode(x, shape, layers, code_layer), shape, layers), name="autoencoder")
+    auto = keras.Model(
+        inputs, _tied_decode(_tied_encode(x, shape, layers, code_layer), shape, layers), name="autoencoder"
+    )
     auto.compile(optimizer=optimizer, loss=loss)
     encoder, decoder = tied_views(auto)
     return encoder, decoder, auto
@@ -122,7 +144,10 @@ def tied_layers(auto):
     """The :class:`TiedDense` layers of a tied autoencoder ``auto``, from the input to the code."""
     from aekit.layers import TiedDense
 
-    return sorted((layer for layer in auto.layers if isinstance(layer, TiedDense)), key=lambda l: int(l.name.split("_")[-1]))
+    return sorted(
+        (layer for layer in auto.layers if isinstance(layer, TiedDense)),
+        key=lambda layer: int(layer.name.split("_")[-1]),
+    )
 
 
 def tied_views(auto):
@@ -158,15 +183,25 @@ class DenseAutoencoder(ScaledInput, Autoencoder):
     family = "dense"
     summary = "fully connected: vanilla (one --hidden size) or deep (several)"
     params = (
-        Param("hidden_layers", (128, 64), Sizes(), "hidden layer sizes from the input to the code, e.g. 128,64",
-              flag="hidden", positional=True),
+        Param(
+            "hidden_layers",
+            (128, 64),
+            Sizes(),
+            "hidden layer sizes from the input to the code, e.g. 128,64",
+            flag="hidden",
+            positional=True,
+        ),
         LATENT_DIM,
         Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
         Param("code_activation", "relu", Choice(*ACTIVATIONS), "activation of the code layer"),
         Param("l1", 0.0, Real(0), "weight of an L1 penalty on the code's activations (0: none)"),
-        Param("tied_weights", False, Flag(), "tie each decoder layer to the transpose of its encoder twin", flag="tied"),
+        Param(
+            "tied_weights", False, Flag(), "tie each decoder layer to the transpose of its encoder twin", flag="tied"
+        ),
         Param("loss", "auto", Choice(*LOSSES), LOSS_HELP),
-        Param("pretrain_epochs", 0, Integer(0), "first pretrain the layers greedily, this many epochs each (lesson 003)"),
+        Param(
+            "pretrain_epochs", 0, Integer(0), "first pretrain the layers greedily, this many epochs each (lesson 003)"
+        ),
     )
 
     def figure_names(self):
@@ -210,15 +245,20 @@ class DenseAutoencoder(ScaledInput, Autoencoder):
         sizes = [*self.hidden_layers, self.latent_dim]
         activations = [self.activation] * len(self.hidden_layers) + [self._code_activation() or "linear"]
         encoders, decoders, self.pretrain_history_ = pretrain_layers(
-            X, sizes, activation=activations, tied=self.tied_weights, plan=plan.replace(epochs=int(self.pretrain_epochs)),
-            verbose=verbose, input_bounded=self.bounded_output(),
+            X,
+            sizes,
+            activation=activations,
+            tied=self.tied_weights,
+            plan=plan.replace(epochs=int(self.pretrain_epochs)),
+            verbose=verbose,
+            input_bounded=self.bounded_output(),
         )
         if self.tied_weights:
             built = tied_layers(self.model_)
             pretrained_layers = encoders
         else:
-            built = [l for l in self.encoder_.layers if isinstance(l, keras.layers.Dense)]
-            built += [l for l in self.decoder_.layers if isinstance(l, keras.layers.Dense)]
+            built = [layer for layer in self.encoder_.layers if isinstance(layer, keras.layers.Dense)]
+            built += [layer for layer in self.decoder_.layers if isinstance(layer, keras.layers.Dense)]
             pretrained_layers = [*encoders, *reversed(decoders)]
         for layer, pretrained in zip(built, pretrained_layers, strict=True):
             layer.set_weights(pretrained.get_weights())

@@ -28,11 +28,21 @@ class SparseAutoencoder(DenseAutoencoder):
     params = (
         Param("sparsity", "l1", Choice("l1", "kl"), "L1 penalty on the code, or KL divergence to a target activation"),
         Param("l1", 1e-5, Real(0), "weight of the L1 penalty", requires={"sparsity": "l1"}),
-        Param("target", 0.1, Real(0, 1, min_open=True, max_open=True), "target mean activation of the KL penalty",
-              flag="sparsity_target", requires={"sparsity": "kl"}),
+        Param(
+            "target",
+            0.1,
+            Real(0, 1, min_open=True, max_open=True),
+            "target mean activation of the KL penalty",
+            flag="sparsity_target",
+            requires={"sparsity": "kl"},
+        ),
         Param("weight", 5e-3, Real(0), "weight of the KL penalty", flag="sparsity_weight", requires={"sparsity": "kl"}),
-        Param("code_activation", None, Optional(Choice(*ACTIVATIONS), "relu for l1, sigmoid for kl"),
-              "activation of the code layer"),
+        Param(
+            "code_activation",
+            None,
+            Optional(Choice(*ACTIVATIONS), "relu for l1, sigmoid for kl"),
+            "activation of the code layer",
+        ),
     )
     figures = ("code_distribution",)
 
@@ -42,7 +52,9 @@ class SparseAutoencoder(DenseAutoencoder):
     def _check_params(self, params):
         super()._check_params(params)
         if params["sparsity"] == "kl" and self._code_activation() != "sigmoid":
-            raise ParameterError(f"{{p}}: KL sparsity needs a sigmoid code, got {params['code_activation']!r}", p="code_activation")
+            raise ParameterError(
+                f"{{p}}: KL sparsity needs a sigmoid code, got {params['code_activation']!r}", p="code_activation"
+            )
 
     def _code_regularizer(self):
         import keras

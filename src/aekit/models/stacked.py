@@ -19,8 +19,8 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 
 from aekit import training
-from aekit.models._common import as_shape, check_sizes, flatten_input, unflatten_output
 from aekit.errors import ParameterError
+from aekit.models._common import as_shape, check_sizes, flatten_input, unflatten_output
 from aekit.models.base import Autoencoder
 from aekit.params import ACTIVATIONS, Choice, Integer, Param, Real, Sizes
 
@@ -35,10 +35,18 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
     family = "stacked"
     summary = "classifier: layer-wise pretrained encoders, a softmax head, fine-tuned on labels"
     params = (
-        Param("hidden_layers", (100, 50), Sizes(min_len=1), "encoder layer sizes, each pretrained as an autoencoder",
-              flag="hidden", positional=True),
+        Param(
+            "hidden_layers",
+            (100, 50),
+            Sizes(min_len=1),
+            "encoder layer sizes, each pretrained as an autoencoder",
+            flag="hidden",
+            positional=True,
+        ),
         Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
-        Param("dropout", 0.0, Real(0, 1, max_open=True), "fraction of hidden units dropped while the classifier trains"),
+        Param(
+            "dropout", 0.0, Real(0, 1, max_open=True), "fraction of hidden units dropped while the classifier trains"
+        ),
         Param("pretrain_epochs", 10, Integer(0), "epochs of each layer's pretraining"),
         Param("head_epochs", 10, Integer(0), "epochs of the softmax head on the frozen encoders"),
         Param("finetune_learning_rate", 1e-3, Real(0, min_open=True), "Adam's step size while fine-tuning"),
@@ -50,8 +58,11 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
 
     def _check_params(self, params):
         if params["recipe"] != "standard":
-            raise ParameterError("{p}: the stacked classifier trains in three stages with their own learning rates; "
-                                 "use recipe='standard'", p="recipe")
+            raise ParameterError(
+                "{p}: the stacked classifier trains in three stages with their own learning rates; "
+                "use recipe='standard'",
+                p="recipe",
+            )
 
     def fit(self, X, y=None, *, validation_data=None, callbacks=(), verbose=0):
         """Pretrain layer by layer on ``X``, train the head on frozen encoders, then fine-tune on ``y``.
@@ -63,7 +74,9 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
     def _check_targets(self, X, y):
         """The labels, one per sample, checked as scikit-learn's classifiers check them; ``classes_`` from them."""
         if y is None:
-            raise ValueError("StackedAutoencoder requires y to be passed, but the target y is None: fit(X, y) needs the labels")
+            raise ValueError(
+                "StackedAutoencoder requires y to be passed, but the target y is None: fit(X, y) needs the labels"
+            )
         from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import column_or_1d
 
@@ -90,7 +103,11 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
 
         hidden_layers = check_sizes("hidden layer sizes", self.hidden_layers)
         encoders, decoders, self.pretrain_history_ = pretrain_layers(
-            X, hidden_layers, activation=self.activation, plan=plan.replace(epochs=self.pretrain_epochs), verbose=verbose,
+            X,
+            hidden_layers,
+            activation=self.activation,
+            plan=plan.replace(epochs=self.pretrain_epochs),
+            verbose=verbose,
         )
         self.encoder_, self.decoder_ = _stack(self.input_shape_, encoders, decoders)
         head = keras.layers.Dense(len(self.classes_), activation="softmax", name="head")
@@ -119,8 +136,9 @@ class StackedAutoencoder(ClassifierMixin, Autoencoder):
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        history = training.train(self.classifier_, X, targets, plan=plan, validation_data=validation,
-                                 callbacks=callbacks, verbose=verbose)
+        history = training.train(
+            self.classifier_, X, targets, plan=plan, validation_data=validation, callbacks=callbacks, verbose=verbose
+        )
         self.history_.update({f"{stage}_{name}": values for name, values in history.items()})
 
     def _after_load(self):

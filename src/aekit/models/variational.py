@@ -71,7 +71,9 @@ def build_variational_autoencoder(
     decoder = keras.Model(latent, unflatten_output(y, shape), name="decoder")
 
     auto = assemble(encoder, decoder, shape)
-    auto.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=reconstruction_loss(reconstruction, reduction))
+    auto.compile(
+        optimizer=make_optimizer(optimizer, learning_rate), loss=reconstruction_loss(reconstruction, reduction)
+    )
     return encoder, decoder, auto
 
 
@@ -104,8 +106,12 @@ class VariationalUses:
     params = (
         Param("beta", 1.0, Real(0), "weight of the KL term (beta-VAE)"),
         Param("reconstruction", "auto", Choice(*LOSSES), LOSS_HELP, flag="loss"),
-        Param("reduction", "sum", Choice("sum", "mean"),
-              "sum the loss over features (the ELBO), or average it (lesson 004's latent_loss / 784)"),
+        Param(
+            "reduction",
+            "sum",
+            Choice("sum", "mean"),
+            "sum the loss over features (the ELBO), or average it (lesson 004's latent_loss / 784)",
+        ),
     )
     uses = ("sample",)
     figures = ("samples", "latent_manifold")
@@ -154,7 +160,14 @@ class VariationalAutoencoder(ScaledInput, VariationalUses, Autoencoder):
     family = "vae"
     summary = "variational (dense): generate new samples, interpolate"
     params = (
-        Param("hidden_layers", (512,), Sizes(), "hidden layer sizes from the input to the code", flag="hidden", positional=True),
+        Param(
+            "hidden_layers",
+            (512,),
+            Sizes(),
+            "hidden layer sizes from the input to the code",
+            flag="hidden",
+            positional=True,
+        ),
         LATENT_DIM,
         Param("activation", "relu", Choice(*ACTIVATIONS), "activation of the hidden layers"),
     )

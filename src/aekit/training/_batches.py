@@ -48,8 +48,18 @@ class EpochOrders:
         return np.sort(rows) if self.shuffle else rows
 
 
-def epoch_batches(x, y=None, *, batch_size: int, seed: int, epoch: int = 0, shuffle: bool = True, shards=None,
-                  workers: int | None = None, epochs: int | None = None):
+def epoch_batches(
+    x,
+    y=None,
+    *,
+    batch_size: int,
+    seed: int,
+    epoch: int = 0,
+    shuffle: bool = True,
+    shards=None,
+    workers: int | None = None,
+    epochs: int | None = None,
+):
     """A Keras ``PyDataset`` of ``(x, y)`` batches in the order of :func:`epoch_order` for each epoch.
 
     ``x`` (and ``y``) is anything indexable by an array of sample indices with a length: a NumPy
@@ -211,8 +221,12 @@ def tensorflow_stream(x, y, batch_size, seed, first_epoch, epochs, shuffle, work
     def epoch_steps(epoch):
         return tf.data.Dataset.range(steps).map(lambda step: (epoch, step))
 
-    dataset = (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_steps)
-               .map(batch, num_parallel_calls=max(1, threads), deterministic=True).prefetch(max(2, threads)))
+    dataset = (
+        tf.data.Dataset.range(first_epoch, epochs)
+        .flat_map(epoch_steps)
+        .map(batch, num_parallel_calls=max(1, threads), deterministic=True)
+        .prefetch(max(2, threads))
+    )
     dataset.set_epoch = lambda number: None  # the pipeline already runs the epochs in order
     dataset.failures = failures
     return dataset

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def track_best(model, state: dict, history: dict, patience: int) -> None:
-    """Early stopping's bookkeeping after an epoch: keep the best val_loss's weights, stop after ``patience`` worse ones.
+    """Early stopping's bookkeeping after an epoch: keep the best val_loss's weights, stop after
+    ``patience`` worse ones.
 
     ``state`` (``best``, ``best_epoch``, ``wait`` and ``weights``) travels in the checkpoint, so a
     resumed run stops where an unbroken one would and keeps the same best weights.

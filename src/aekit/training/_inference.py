@@ -49,7 +49,9 @@ def _inference_function(model):
             return model.stateless_call(trainable, non_trainable, batch, training=False)[0]
 
         def run(batch):  # the weights as they are now: a model trained further is seen at once
-            return call([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables], batch)
+            return call(
+                [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables], batch
+            )
 
         model._aekit_inference = run
     return run

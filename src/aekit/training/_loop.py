@@ -70,20 +70,44 @@ def train(
         _align_steps(model, steps)
         batches = tensorflow_stream(x, y, batch_size, seed, initial_epoch, epochs, shuffle, workers)
     else:
-        batches = epoch_batches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch, shuffle=shuffle,
-                                shards=shards, workers=workers, epochs=epochs)
+        batches = epoch_batches(
+            x,
+            y,
+            batch_size=batch_size,
+            seed=seed,
+            epoch=initial_epoch,
+            shuffle=shuffle,
+            shards=shards,
+            workers=workers,
+            epochs=epochs,
+        )
     validation_batch_size = batch_size
     if validation_data is not None and (shards is not None or is_streamed(validation_data[0])):
         x_val, y_val = validation_data
-        validation_data = epoch_batches(x_val, None if y_val is x_val else y_val, batch_size=batch_size, seed=seed,
-                                        shuffle=False, shards=shards, workers=workers)
+        validation_data = epoch_batches(
+            x_val,
+            None if y_val is x_val else y_val,
+            batch_size=batch_size,
+            seed=seed,
+            shuffle=False,
+            shards=shards,
+            workers=workers,
+        )
         validation_batch_size = None  # a dataset brings its own batches
     guard = _epoch_guard(batches, history, on_epoch_end)
     try:
         # shuffle=False: the order is ours (Keras would also shuffle the batches with Python's global random)
-        model.fit(batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
-                  validation_data=validation_data, validation_batch_size=validation_batch_size,
-                  callbacks=[guard, *callbacks], verbose=verbose)
+        model.fit(
+            batches,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps,
+            shuffle=False,
+            validation_data=validation_data,
+            validation_batch_size=validation_batch_size,
+            callbacks=[guard, *callbacks],
+            verbose=verbose,
+        )
     except Exception:
         failures = getattr(batches, "failures", None)
         if failures:  # a source that failed inside TensorFlow's pipeline: its own error, not TensorFlow's wrapper

@@ -48,8 +48,10 @@ def data_shards(batch_size: int) -> Shards | None:
     if devices <= 1 and jax.process_count() == 1:
         return None
     if batch_size % devices:
-        raise ParameterError(f"{{p}} {batch_size} does not split evenly over {devices} devices; use a multiple of {devices}",
-                             p="batch_size")
+        raise ParameterError(
+            f"{{p}} {batch_size} does not split evenly over {devices} devices; use a multiple of {devices}",
+            p="batch_size",
+        )
     return Shards(devices, jax.process_count(), jax.process_index())
 
 
@@ -69,8 +71,11 @@ def data_parallel(devices):
             devices.auto_shard_dataset = False  # each process reads its own part of every batch (epoch_batches)
         return devices
     if keras.backend.backend() != "jax":
-        raise ParameterError(f"{{p}}: data-parallel training runs on the jax backend, and Keras runs on "
-                             f"{keras.backend.backend()}; use --backend jax (KERAS_BACKEND=jax)", p="devices")
+        raise ParameterError(
+            f"{{p}}: data-parallel training runs on the jax backend, and Keras runs on "
+            f"{keras.backend.backend()}; use --backend jax (KERAS_BACKEND=jax)",
+            p="devices",
+        )
     import jax
 
     available = jax.devices()
@@ -80,10 +85,17 @@ def data_parallel(devices):
         if isinstance(devices, bool) or not isinstance(devices, (int, np.integer)) or devices < 1:
             raise ParameterError(f"{{p}} must be a positive number of devices or 'all', got {devices!r}", p="devices")
         if devices > len(available):
-            hint = (" (on a CPU, start Python with XLA_FLAGS=--xla_force_host_platform_device_count=N to split it into N devices)"
-                    if available[0].platform == "cpu" else "")
-            raise ParameterError(f"{{p}} {devices} asks for more devices than the {len(available)} jax sees "
-                                 f"({available[0].platform}){hint}", p="devices")
+            hint = (
+                " (on a CPU, start Python with XLA_FLAGS=--xla_force_host_platform_device_count=N "
+                "to split it into N devices)"
+                if available[0].platform == "cpu"
+                else ""
+            )
+            raise ParameterError(
+                f"{{p}} {devices} asks for more devices than the {len(available)} jax sees "
+                f"({available[0].platform}){hint}",
+                p="devices",
+            )
         chosen = available[: int(devices)]
     if len(chosen) == 1 and jax.process_count() == 1:
         return None

@@ -76,12 +76,16 @@ class TrainingPlan:
         steps = self.steps_per_epoch(n_samples)
         if self.schedule == "cosine":
             optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
-                initial_learning_rate=self.learning_rate, decay_steps=max(1, self.epochs * steps), alpha=0.01,
+                initial_learning_rate=self.learning_rate,
+                decay_steps=max(1, self.epochs * steps),
+                alpha=0.01,
             )
         elif self.schedule == "warmup_cosine":
             optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
-                initial_learning_rate=self.learning_rate / steps, decay_steps=max(1, (self.epochs - 1) * steps),
-                warmup_target=self.learning_rate, warmup_steps=steps,
+                initial_learning_rate=self.learning_rate / steps,
+                decay_steps=max(1, (self.epochs - 1) * steps),
+                warmup_target=self.learning_rate,
+                warmup_steps=steps,
             )
         else:
             optimizer.learning_rate = self.learning_rate
