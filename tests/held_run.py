@@ -4,7 +4,8 @@
 script runs) with one Keras callback added to every ``fit``, through its public ``callbacks``
 parameter: when epoch ``at_epoch`` begins (0-based, so that many epochs are done, their checkpoint
 and history.csv written), it creates a marker file and waits there until a signal reaches the
-process (or ends itself once the test process is gone). The test waits for the marker (:meth:`HeldRun.wait_until_held`), then sends its signal:
+process (or ends itself once the test process is gone). The test waits for the marker
+(:meth:`HeldRun.wait_until_held`), then sends its signal:
 
 * SIGKILL ends the process where it waits: exactly ``at_epoch`` epochs are kept;
 * SIGINT or SIGTERM reach aekit's own handler (the training guard notes the Ctrl-C) and end the
@@ -18,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-CHILD = r'''
+CHILD = r"""
 import os, select, signal, sys
 from pathlib import Path
 
@@ -53,9 +54,11 @@ def holding():
 
 
 fit = Autoencoder.fit
-Autoencoder.fit = lambda self, *args, callbacks=(), **kwargs: fit(self, *args, callbacks=[holding(), *callbacks], **kwargs)
+Autoencoder.fit = lambda self, *args, callbacks=(), **kwargs: fit(
+    self, *args, callbacks=[holding(), *callbacks], **kwargs
+)
 sys.exit(cli.main(sys.argv[3:]))
-'''
+"""
 
 
 class HeldRun:
@@ -66,7 +69,9 @@ class HeldRun:
         self.marker = Path(marker_folder) / f"held-at-epoch-{at_epoch}"
         self.marker.unlink(missing_ok=True)
         popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
-        self.process = subprocess.Popen([sys.executable, "-c", CHILD, str(at_epoch), str(self.marker), *map(str, argv)], **popen)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(at_epoch), str(self.marker), *map(str, argv)], **popen
+        )
 
     @property
     def pid(self) -> int:
@@ -78,7 +83,9 @@ class HeldRun:
         while not self.marker.exists():
             if self.process.poll() is not None:
                 _, err = self.process.communicate()
-                raise AssertionError(f"aekit ended (status {self.process.returncode}) before epoch {self.at_epoch} began:\n{err}")
+                raise AssertionError(
+                    f"aekit ended (status {self.process.returncode}) before epoch {self.at_epoch} began:\n{err}"
+                )
             assert time.monotonic() < deadline, f"epoch {self.at_epoch} did not begin within {deadline_s} s"
             time.sleep(0.01)
 

@@ -12,6 +12,8 @@ from aekit.applications import AnomalyDetector, AutoencoderReducer, linear_probe
 from aekit.applications.anomaly import find_anomalies, write_scores
 from aekit.models import DenseAutoencoder
 
+pytestmark = pytest.mark.slow  # a reducer of 80 epochs and a detector, trained once for the module
+
 
 @pytest.fixture(scope="module")
 def flat_digits(digits):
@@ -103,7 +105,10 @@ def test_detector_ranks_other_digits_and_noise_above_normal_digits(detector, dig
     assert roc_auc(scores, anomalous) > 0.85
     noise = rng.random((50, 8, 8, 1)).astype("float32")
     normal_scores = scores[~anomalous]
-    assert roc_auc(np.r_[normal_scores, detector.anomaly_score(noise)], np.r_[np.zeros(len(normal_scores)), np.ones(50)]) > 0.99
+    assert (
+        roc_auc(np.r_[normal_scores, detector.anomaly_score(noise)], np.r_[np.zeros(len(normal_scores)), np.ones(50)])
+        > 0.99
+    )
     assert np.all(detector.predict(noise) == -1)
 
 

@@ -61,7 +61,7 @@ def find_cycle(graph: dict[str, set[str]]):
         stack.append(node)
         for target in sorted(graph[node]):
             if state.get(target) == "open":
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if target not in state:
                 cycle = visit(target)
                 if cycle:
@@ -85,7 +85,10 @@ def test_the_package_has_no_import_cycles():
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
 
 
-@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "jax") != "jax", reason="backend-independent: checked in the jax run")
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "jax") != "jax", reason="backend-independent: checked in the jax run"
+)
 def test_every_module_imports_alone_in_a_fresh_interpreter():
     from concurrent.futures import ThreadPoolExecutor
 
@@ -184,7 +187,9 @@ def layer_violations(graph: dict[str, set[str]], table) -> list[str]:
         for entry in entries:
             module, _ = entry_module(entry)
             if not module_file(module).exists():
-                problems.append(f"the {layer} layer lists `{entry}`, but there is no module {module}: rename or remove it")
+                problems.append(
+                    f"the {layer} layer lists `{entry}`, but there is no module {module}: rename or remove it"
+                )
     covering = layers_of_modules(sorted(graph), table)
     for name, layers in covering.items():
         if not layers:
@@ -201,10 +206,16 @@ def layer_violations(graph: dict[str, set[str]], table) -> list[str]:
                 continue
             (target_layer,) = covering[target]
             if target_layer not in allowed[layer]:
-                where = "a layer below it" if order.index(target_layer) > order.index(layer) else "a layer it does not know about"
+                where = (
+                    "a layer below it"
+                    if order.index(target_layer) > order.index(layer)
+                    else "a layer it does not know about"
+                )
                 may = ", ".join(other for other in order if other in allowed[layer])
-                problems.append(f"{name} ({layer}) imports {target} ({target_layer}), {where}: "
-                                f"the {layer} layer imports only from {may}")
+                problems.append(
+                    f"{name} ({layer}) imports {target} ({target_layer}), {where}: "
+                    f"the {layer} layer imports only from {may}"
+                )
     return problems
 
 
@@ -226,5 +237,7 @@ def test_the_layer_check_catches_a_bad_import_and_a_module_left_out():
     graph["aekit.errors"] = {"aekit.runs"}  # foundations reaching up into the uses layer
     graph["aekit.brand_new"] = set()
     problems = layer_violations(graph, table)
-    assert any(p.startswith("aekit.errors (foundations) imports aekit.runs (uses), a layer below it") for p in problems), problems
+    assert any(
+        p.startswith("aekit.errors (foundations) imports aekit.runs (uses), a layer below it") for p in problems
+    ), problems
     assert "aekit.brand_new is in no layer: add it to the row of its layer in ARCHITECTURE.md's table" in problems

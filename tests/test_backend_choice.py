@@ -21,8 +21,12 @@ from aekit import _backend
 HOOK_DIR = Path(hook.__file__).parent  # src/ (editable) or site-packages: the .pth lies beside the module
 PTH = HOOK_DIR / "aekit-backend-hook.pth"
 NOTE = "aekit: Keras runs on"
-needs_tensorflow = pytest.mark.skipif(not hook.is_installed("tensorflow"), reason="TensorFlow is not installed (pip install -e '.[test]')")
-KERAS_JSON_TF = json.dumps({"floatx": "float32", "epsilon": 1e-07, "backend": "tensorflow", "image_data_format": "channels_last"}, indent=4)
+needs_tensorflow = pytest.mark.skipif(
+    not hook.is_installed("tensorflow"), reason="TensorFlow is not installed (pip install -e '.[test]')"
+)
+KERAS_JSON_TF = json.dumps(
+    {"floatx": "float32", "epsilon": 1e-07, "backend": "tensorflow", "image_data_format": "channels_last"}, indent=4
+)
 
 PRELUDE = f"""
 import sys
@@ -57,7 +61,12 @@ def run(tmp_path, body, *, env=None, config=None, no_tensorflow=False, hook=True
     if config is not None:
         (home / ".keras" / "keras.json").write_text(config)
     environ = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "PYTHONPATH")}
-    environ.update(HOME=str(home), KERAS_HOME=str(home / ".keras"), PYTHONPATH=os.pathsep.join(dict.fromkeys([str(HOOK_DIR), str(Path(_backend.__file__).parents[1])])), **(env or {}))
+    environ.update(
+        HOME=str(home),
+        KERAS_HOME=str(home / ".keras"),
+        PYTHONPATH=os.pathsep.join(dict.fromkeys([str(HOOK_DIR), str(Path(_backend.__file__).parents[1])])),
+        **(env or {}),
+    )
     code = PRELUDE.format(no_tensorflow=no_tensorflow, hook=hook) + body + (REPORT.format(fit=fit) if expect_ok else "")
     result = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=240)
     if not expect_ok:
@@ -69,6 +78,7 @@ def run(tmp_path, body, *, env=None, config=None, no_tensorflow=False, hook=True
 # ---------------------------------------------------------------- fresh install: Keras and jax, no TensorFlow
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_without_the_hook_keras_first_fails_as_in_the_issue(tmp_path):
     """The simulation is faithful: without aekit's hook, Keras alone fails on a fresh install."""
     _, result = run(tmp_path, "import keras\n", no_tensorflow=True, hook=False, expect_ok=False)
@@ -76,9 +86,15 @@ def test_without_the_hook_keras_first_fails_as_in_the_issue(tmp_path):
     assert "No module named 'tensorflow'" in result.stderr
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_keras_first_without_tensorflow_runs_on_jax_and_trains(tmp_path):
     report, stderr = run(tmp_path, "from keras import layers\nimport keras\nimport aekit\n", no_tensorflow=True, fit=1)
-    assert report == {"backend": "jax", "origin": "aekit start-up hook (TensorFlow not installed; no keras.json)", "explicit": False, "tensorflow_imported": False}
+    assert report == {
+        "backend": "jax",
+        "origin": "aekit start-up hook (TensorFlow not installed; no keras.json)",
+        "explicit": False,
+        "tensorflow_imported": False,
+    }
     assert NOTE not in stderr
     # Keras wrote its own default file (naming tensorflow, as always); aekit wrote nothing
     assert json.loads((tmp_path / "home" / ".keras" / "keras.json").read_text())["backend"] == "tensorflow"
@@ -88,6 +104,7 @@ def test_keras_first_without_tensorflow_runs_on_jax_and_trains(tmp_path):
 
 
 @needs_tensorflow
+@pytest.mark.slow  # a fresh interpreter
 def test_keras_first_on_tensorflow_by_keras_json_says_so_exactly_once(tmp_path):
     body = (
         "import keras\nimport aekit\nimport aekit\nimport importlib; importlib.reload(aekit)\n"
@@ -104,15 +121,33 @@ def test_keras_first_on_tensorflow_by_keras_json_says_so_exactly_once(tmp_path):
 
 
 @needs_tensorflow
+@pytest.mark.slow  # a fresh interpreter
 def test_no_note_when_the_user_set_keras_backend(tmp_path):
-    report, stderr = run(tmp_path, "import keras\nimport aekit\n", env={"KERAS_BACKEND": "tensorflow"}, config=KERAS_JSON_TF, no_tensorflow=False)
-    assert report == {"backend": "tensorflow", "origin": "KERAS_BACKEND environment variable", "explicit": True, "tensorflow_imported": True}
+    report, stderr = run(
+        tmp_path,
+        "import keras\nimport aekit\n",
+        env={"KERAS_BACKEND": "tensorflow"},
+        config=KERAS_JSON_TF,
+        no_tensorflow=False,
+    )
+    assert report == {
+        "backend": "tensorflow",
+        "origin": "KERAS_BACKEND environment variable",
+        "explicit": True,
+        "tensorflow_imported": True,
+    }
     assert "aekit:" not in stderr
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_aekit_first_runs_on_jax_without_a_note(tmp_path):
     report, stderr = run(tmp_path, "import aekit\nimport keras\n", config=KERAS_JSON_TF)
-    assert report == {"backend": "jax", "origin": "aekit default (jax)", "explicit": False, "tensorflow_imported": False}
+    assert report == {
+        "backend": "jax",
+        "origin": "aekit default (jax)",
+        "explicit": False,
+        "tensorflow_imported": False,
+    }
     assert "aekit:" not in stderr
 
 
@@ -182,15 +217,43 @@ def seen(env=None, config="tensorflow", applied=False):
 @pytest.mark.parametrize(
     ("record", "backend", "set_by_aekit", "startup_env", "origin", "explicit"),
     [
-        (seen(applied=True), "jax", False, None, "aekit start-up hook (TensorFlow not installed; keras.json at /home/u/.keras/keras.json names tensorflow)", False),
-        (seen(config=None, applied=True), "jax", False, None, "aekit start-up hook (TensorFlow not installed; no keras.json)", False),
+        (
+            seen(applied=True),
+            "jax",
+            False,
+            None,
+            "aekit start-up hook (TensorFlow not installed; keras.json at /home/u/.keras/keras.json names tensorflow)",
+            False,
+        ),
+        (
+            seen(config=None, applied=True),
+            "jax",
+            False,
+            None,
+            "aekit start-up hook (TensorFlow not installed; no keras.json)",
+            False,
+        ),
         (seen(), "tensorflow", False, None, "keras.json at /home/u/.keras/keras.json", False),
         (seen(config="torch"), "torch", False, None, "keras.json at /home/u/.keras/keras.json", False),
-        (seen(config=None), "tensorflow", False, None, "Keras' default, as there was no keras.json at /home/u/.keras/keras.json", False),
+        (
+            seen(config=None),
+            "tensorflow",
+            False,
+            None,
+            "Keras' default, as there was no keras.json at /home/u/.keras/keras.json",
+            False,
+        ),
         (seen(env="jax"), "jax", True, None, "aekit default (jax)", False),
         (seen(env="tensorflow"), "tensorflow", False, "tensorflow", "KERAS_BACKEND environment variable", True),
         (seen(env="jax"), "jax", False, "jax", "KERAS_BACKEND environment variable", True),
-        (seen(env="tensorflow"), "tensorflow", False, None, "KERAS_BACKEND set in this process (os.environ or aekit --backend)", True),
+        (
+            seen(env="tensorflow"),
+            "tensorflow",
+            False,
+            None,
+            "KERAS_BACKEND set in this process (os.environ or aekit --backend)",
+            True,
+        ),
         (seen(env="jax"), "tensorflow", True, None, "keras.config.set_backend", True),
         (seen(), "jax", False, None, "keras.config.set_backend", True),
     ],
@@ -210,6 +273,7 @@ def test_backend_origin(monkeypatch, record, backend, set_by_aekit, startup_env,
 # ---------------------------------------------------------------- describe_backend (for `aekit info`)
 
 
+@pytest.mark.backend
 def test_describe_backend_reports_the_backend_in_force():
     import keras
 

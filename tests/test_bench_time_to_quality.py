@@ -22,7 +22,9 @@ def test_the_pick_is_the_best_worst_seed_among_the_recipes_that_fit_the_time(ben
     lucky = bench.seeds_row("lucky", [(10.0, 0.0801), (10.0, 0.0804), (10.0, 0.0915)])  # best mean, bad worst seed
     steady = bench.seeds_row("steady", [(11.0, 0.0839), (11.0, 0.0836), (11.0, 0.0855)])
     too_slow = bench.seeds_row("too slow", [(13.0, 0.0823), (13.0, 0.0821), (13.0, 0.0841)])  # 15.6 s on 60,000
-    assert lucky["validation BCE (mean)"] < steady["validation BCE (mean)"] and lucky["validation BCE (worst)"] == 0.0915
+    assert (
+        lucky["validation BCE (mean)"] < steady["validation BCE (mean)"] and lucky["validation BCE (worst)"] == 0.0915
+    )
     recipes = {"lucky": {"epochs": 10}, "steady": {"epochs": 11}, "too slow": {"epochs": 16}}
     assert bench.choose([lesson, lucky, steady, too_slow], recipes, seconds_scale=1.2) == ("steady", {"epochs": 11})
     assert bench.choose([lesson, lucky, steady, too_slow], recipes, seconds_scale=1.0)[0] == "too slow"

@@ -19,8 +19,13 @@ pytestmark = [pytest.mark.mnist, pytest.mark.slow]
 
 def bench_vae(out, *options):
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out), *options],
-                          env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(out), *options],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_merge_keeps_the_earlier_seeds_and_refuses_other_settings(tmp_path, mnist):

@@ -85,7 +85,9 @@ def test_report_names_each_machine_with_its_results(tmp_path):
     for name, cpu in (("a", "CPU One"), ("b", "CPU Two"), ("c", "CPU One")):
         (tmp_path / f"{name}.json").write_text(json.dumps({"machine": {"cpu": cpu, "cores": 2, "keras": "3.15.1"}}))
     line = report.machine_line(tmp_path)
-    assert "CPU One (2 cores, no GPU); keras 3.15.1: a, c" in line and "CPU Two (2 cores, no GPU); keras 3.15.1: b" in line
+    assert (
+        "CPU One (2 cores, no GPU); keras 3.15.1: a, c" in line and "CPU Two (2 cores, no GPU); keras 3.15.1: b" in line
+    )
     (tmp_path / "b.json").unlink()
     assert report.machine_line(tmp_path) == "**Machine:** CPU One (2 cores, no GPU); keras 3.15.1.\n"
 
@@ -93,10 +95,10 @@ def test_report_names_each_machine_with_its_results(tmp_path):
 def test_time_budget_stops_training_and_decays_the_learning_rate():
     """The callback behind --minutes: training ends once the budget is spent, with the rate decayed."""
     sys.path.insert(0, str(BENCHMARKS))
-    import _common
     import keras
     import numpy as np
 
+    import _common
     from aekit import training
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
@@ -110,7 +112,9 @@ def test_time_budget_stops_training_and_decays_the_learning_rate():
 
     budget = _common.time_budget(minutes=0.5, learning_rate=1e-2, clock=lambda: float(next(ticks)))
     x = np.random.default_rng(0).random((64, 4), dtype=np.float32)
-    history = training.train(model, x, plan=training.TrainingPlan(epochs=1000, batch_size=32), callbacks=[budget, RecordRate()])
+    history = training.train(
+        model, x, plan=training.TrainingPlan(epochs=1000, batch_size=32), callbacks=[budget, RecordRate()]
+    )
     assert budget.exhausted
     assert 10 <= len(history["loss"]) <= 30  # 30 s of budget, epochs of 1 s (and the gaps between them)
     assert rates[0] == pytest.approx(1e-2)
@@ -123,17 +127,26 @@ def test_time_budget_stops_training_and_decays_the_learning_rate():
     for _ in range(20):
         next(ticks)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
-    later = _common.time_budget(minutes=0.5, learning_rate=1e-2, clock=lambda: float(next(ticks)), counting_from=started)
+    later = _common.time_budget(
+        minutes=0.5, learning_rate=1e-2, clock=lambda: float(next(ticks)), counting_from=started
+    )
     shorter = training.train(model, x, plan=training.TrainingPlan(epochs=1000, batch_size=32), callbacks=[later])
     assert later.exhausted and len(shorter["loss"]) < len(history["loss"]) / 2
 
 
-@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "jax") != "jax", reason="the GPU check runs on jax (checked in the jax run)")
+@pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "jax") != "jax", reason="the GPU check runs on jax (checked in the jax run)"
+)
 def test_the_gpu_check_runs_here_in_its_quick_mode(tmp_path, mnist):
     """benchmarks/gpu_check.py (run by hand on a GPU machine) works end to end on this CPU, split into 2 devices."""
     env = {**os.environ, "MPLBACKEND": "Agg", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    proc = subprocess.run([sys.executable, str(BENCHMARKS / "gpu_check.py"), "--quick", "--out", str(tmp_path)],
-                          env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "gpu_check.py"), "--quick", "--out", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     record = json.loads((tmp_path / "gpu_check.json").read_text())
     assert record["steps"]["devices"]["jax_devices"] == ["cpu:0", "cpu:1"]
@@ -148,7 +161,14 @@ def test_reduction_tries_a_lever_on_validation_without_a_result(tmp_path, mnist)
     """--validation-only prints held-out training figures and writes no result: no test score to peek at."""
     if os.environ.get("KERAS_BACKEND", "jax") != "jax":
         pytest.skip("benchmark scripts run on aekit's default backend: checked once, in the jax run")
-    args = [sys.executable, str(BENCHMARKS / "bench_reduction.py"), "--quick", "--validation-only", "--out", str(tmp_path)]
+    args = [
+        sys.executable,
+        str(BENCHMARKS / "bench_reduction.py"),
+        "--quick",
+        "--validation-only",
+        "--out",
+        str(tmp_path),
+    ]
     proc = subprocess.run(args, env={**os.environ, "MPLBACKEND": "Agg"}, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "seed 0: validation squared error / image" in proc.stdout
@@ -160,8 +180,16 @@ def test_denoising_probes_a_variant_on_validation_without_a_result(tmp_path, mni
     """--probe trains a variant of the pick on the validation split, prints its PSNR and writes no result."""
     if os.environ.get("KERAS_BACKEND", "jax") != "jax":
         pytest.skip("benchmark scripts run on aekit's default backend: checked once, in the jax run")
-    args = [sys.executable, str(BENCHMARKS / "bench_denoising.py"), "--quick", "--probe", "batch 64", "as chosen",
-            "--out", str(tmp_path)]
+    args = [
+        sys.executable,
+        str(BENCHMARKS / "bench_denoising.py"),
+        "--quick",
+        "--probe",
+        "batch 64",
+        "as chosen",
+        "--out",
+        str(tmp_path),
+    ]
     proc = subprocess.run(args, env={**os.environ, "MPLBACKEND": "Agg"}, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if line.startswith("probe ")]
@@ -178,7 +206,15 @@ def test_denoising_merges_seeds_of_separate_runs_and_refuses_other_settings(tmp_
     settings (its selection reused), and refuses a result made with other settings."""
     if os.environ.get("KERAS_BACKEND", "jax") != "jax":
         pytest.skip("benchmark scripts run on aekit's default backend: checked once, in the jax run")
-    script = [sys.executable, str(BENCHMARKS / "bench_denoising.py"), "--quick", "--sigmas", "0.5", "--out", str(tmp_path)]
+    script = [
+        sys.executable,
+        str(BENCHMARKS / "bench_denoising.py"),
+        "--quick",
+        "--sigmas",
+        "0.5",
+        "--out",
+        str(tmp_path),
+    ]
     env = {**os.environ, "MPLBACKEND": "Agg"}
 
     def run(*extra):

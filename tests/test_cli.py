@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aekit.persistence import load
 from aekit import cli, runs
+from aekit.persistence import load
 
 AEKIT = str(Path(sys.executable).with_name("aekit"))
+pytestmark = pytest.mark.slow
 
 
 def aekit(*argv, cwd):
@@ -31,11 +32,32 @@ def aekit(*argv, cwd):
 def session(tmp_path_factory):
     """``aekit train vae`` -> ``evaluate`` -> ``encode`` -> ``generate`` on the digits, in subprocesses."""
     root = tmp_path_factory.mktemp("session")
-    trained = aekit("train", "vae", "--hidden", "32", "--latent", "2", "--epochs", "3", "--batch-size", "64", "--out", "run", cwd=root)
+    trained = aekit(
+        "train",
+        "vae",
+        "--hidden",
+        "32",
+        "--latent",
+        "2",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "64",
+        "--out",
+        "run",
+        cwd=root,
+    )
     evaluated = aekit("evaluate", "run", "--json", cwd=root)
     encoded = aekit("encode", "run", "-o", "codes.csv", "--quiet", cwd=root)
     generated = aekit("generate", "run", "-n", "12", "-o", "samples.npy", "--plot", "samples.png", "--json", cwd=root)
-    return {"root": root, "run": root / "run", "train": trained, "evaluate": evaluated, "encode": encoded, "generate": generated}
+    return {
+        "root": root,
+        "run": root / "run",
+        "train": trained,
+        "evaluate": evaluated,
+        "encode": encoded,
+        "generate": generated,
+    }
 
 
 def test_train_shows_progress_and_writes_a_complete_run_folder(session):
@@ -43,7 +65,15 @@ def test_train_shows_progress_and_writes_a_complete_run_folder(session):
     for epoch in (1, 2, 3):
         assert f"epoch {epoch}/3  loss " in err
     assert "val_loss" in err and "left" in err
-    assert {p.name for p in run.iterdir()} == {"settings.json", "model.keras", "history.csv", "metrics.json", "plots", "report.html", ".aekit-files.json"}
+    assert {p.name for p in run.iterdir()} == {
+        "settings.json",
+        "model.keras",
+        "history.csv",
+        "metrics.json",
+        "plots",
+        "report.html",
+        ".aekit-files.json",
+    }
 
     settings = json.loads((run / "settings.json").read_text())
     assert settings["family"] == "vae" and settings["status"] == "complete"
@@ -97,14 +127,37 @@ def test_other_commands_on_the_run(session, tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert np.load(out("rec.npy")).shape == (360, 8, 8, 1) and result["mse"] > 0
 
-    assert cli.main(["denoise", run, "--add-noise", "salt_and_pepper", "--noise-level", "0.2", "-o", out("den.npy"), "--json"]) == 0
+    assert (
+        cli.main(
+            ["denoise", run, "--add-noise", "salt_and_pepper", "--noise-level", "0.2", "-o", out("den.npy"), "--json"]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert np.load(out("den.npy")).shape == (360, 8, 8, 1)
     assert result["mse_noisy"] > 0 and result["mse_denoised"] > 0
     assert cli.main(["denoise", run, "--shift-average", "-o", out("shifted.npy")]) == 2  # a VAE is no denoiser
     assert "not a denoiser" in capsys.readouterr().err and not (tmp_path / "shifted.npy").exists()
 
-    assert cli.main(["interpolate", run, "--from", "3", "--to", "7", "--steps", "5", "-o", out("path.csv"), "--plot", out("path.png")]) == 0
+    assert (
+        cli.main(
+            [
+                "interpolate",
+                run,
+                "--from",
+                "3",
+                "--to",
+                "7",
+                "--steps",
+                "5",
+                "-o",
+                out("path.csv"),
+                "--plot",
+                out("path.png"),
+            ]
+        )
+        == 0
+    )
     assert "steps            5" in capsys.readouterr().out
     path = np.loadtxt(out("path.csv"), delimiter=",")
     assert path.shape == (5, 64)
@@ -124,7 +177,9 @@ def test_other_commands_on_the_run(session, tmp_path, capsys):
     np.savetxt(tmp_path / "mine.csv", x_test[::-1].reshape(360, -1), delimiter=",")
     assert cli.main(["encode", run, "--data", str(tmp_path / "mine.csv"), "-o", out("mine_codes.npy"), "-q"]) == 0
     assert cli.main(["encode", run, "-o", out("run_codes.npy"), "-q"]) == 0
-    np.testing.assert_allclose(np.load(out("mine_codes.npy")), np.load(out("run_codes.npy"))[::-1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        np.load(out("mine_codes.npy")), np.load(out("run_codes.npy"))[::-1], rtol=1e-4, atol=1e-5
+    )
 
     # outputs are not overwritten unless asked
     assert cli.main(["encode", run, "-o", out("rec.npy")]) == 2
@@ -138,7 +193,20 @@ def test_other_commands_on_the_run(session, tmp_path, capsys):
 
 def test_train_with_layerwise_pretraining_says_so_and_records_it(tmp_path, capsys):
     folder = tmp_path / "pretrained"
-    argv = ["train", "dense", "--hidden", "32", "--latent", "8", "--pretrain-epochs", "2", "--epochs", "2", "--out", str(folder)]
+    argv = [
+        "train",
+        "dense",
+        "--hidden",
+        "32",
+        "--latent",
+        "8",
+        "--pretrain-epochs",
+        "2",
+        "--epochs",
+        "2",
+        "--out",
+        str(folder),
+    ]
     assert cli.main(argv) == 0
     assert "pretraining 2 layers one at a time, 2 epochs each" in capsys.readouterr().err
     assert json.loads((folder / "settings.json").read_text())["params"]["pretrain_epochs"] == 2
@@ -161,7 +229,23 @@ def test_demo_trains_on_the_digits_and_says_where_the_plots_are(tmp_path, capsys
     assert (folder / "notes.txt").read_text() == "mine"
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "encode", "reconstruct", "denoise", "generate", "interpolate", "anomaly", "report", "demo", "explore", "info"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "train",
+        "evaluate",
+        "encode",
+        "reconstruct",
+        "denoise",
+        "generate",
+        "interpolate",
+        "anomaly",
+        "report",
+        "demo",
+        "explore",
+        "info",
+    ],
+)
 def test_every_command_has_help_with_examples(command, capsys):
     assert cli.main([command, "--help"]) == 0
     text = capsys.readouterr().out
@@ -190,8 +274,12 @@ def test_explore_serves_the_run_until_ctrl_c(session):
     import signal
     import urllib.request
 
-    process = subprocess.Popen([AEKIT, "explore", str(session["run"]), "--no-browser"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [AEKIT, "explore", str(session["run"]), "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline()  # printed once the server listens
         url = line.split()[2]
@@ -207,6 +295,7 @@ def test_explore_serves_the_run_until_ctrl_c(session):
     assert out.strip().splitlines()[-1] == "aekit explore: stopped"
 
 
+@pytest.mark.backend
 def test_info_names_the_backend_and_where_it_came_from(capsys):
     assert cli.main(["info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)

@@ -54,7 +54,26 @@ def files(tmp_path_factory):
     f["foreign"] = root / "foreign.keras"
     # a .keras file from aekit whose weights were cut off half-way
     f["run"] = root / "run"
-    assert cli.main(["train", "dense", "--hidden", "16", "--latent", "4", "--epochs", "1", "--train-samples", "200", "--out", str(f["run"]), "-q"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dense",
+                "--hidden",
+                "16",
+                "--latent",
+                "4",
+                "--epochs",
+                "1",
+                "--train-samples",
+                "200",
+                "--out",
+                str(f["run"]),
+                "-q",
+            ]
+        )
+        == 0
+    )
     data = (f["run"] / "model.keras").read_bytes()
     f["truncated"] = root / "truncated.keras"
     f["truncated"].write_bytes(data[: len(data) // 2])
@@ -76,33 +95,109 @@ CASES = [
     ("non-numeric CSV", lambda f: ["train", "dense", "--data", str(f["text"])], "holds 'five', which is not a number"),
     ("NaN in data", lambda f: ["train", "dense", "--data", str(f["nan"])], "NaN or an infinite value"),
     ("pickled array", lambda f: ["train", "dense", "--data", str(f["pickled"])], "pickled"),
-    ("values outside [0, 1] with cross-entropy, unscaled", lambda f: ["train", "dense", "--data", str(f["range"]), "--loss", "binary_crossentropy", "--scale", "none", "--out", str(f["root"] / "r1")], "pass --scale minmax"),
-    ("cross-entropy on standardised data", lambda f: ["train", "vae", "--scale", "standard", "--loss", "binary_crossentropy"], "--scale standard makes values unbounded"),
+    (
+        "values outside [0, 1] with cross-entropy, unscaled",
+        lambda f: [
+            "train",
+            "dense",
+            "--data",
+            str(f["range"]),
+            "--loss",
+            "binary_crossentropy",
+            "--scale",
+            "none",
+            "--out",
+            str(f["root"] / "r1"),
+        ],
+        "pass --scale minmax",
+    ),
+    (
+        "cross-entropy on standardised data",
+        lambda f: ["train", "vae", "--scale", "standard", "--loss", "binary_crossentropy"],
+        "--scale standard makes values unbounded",
+    ),
     ("unknown scaling", lambda f: ["train", "dense", "--scale", "robust"], "invalid choice: 'robust'"),
-    ("contamination and percentile", lambda f: ["anomaly", str(f["run"]), "--contamination", "0.1", "--percentile", "99", "-o", str(f["root"] / "s.csv")], "give one of them"),
-    ("tabular data for a conv model", lambda f: ["train", "conv", "--data", str(f["tabular"]), "--out", str(f["root"] / "r2")], "use a dense family"),
-    ("conv input too small for its depth", lambda f: ["train", "conv", "--filters", "8,8,8,8", "--out", str(f["root"] / "r3")], "too small for 4 pooling stages"),
-    ("option of another family", lambda f: ["train", "conv", "--hidden", "32"], "--hidden does not apply to the conv family"),
+    (
+        "contamination and percentile",
+        lambda f: [
+            "anomaly",
+            str(f["run"]),
+            "--contamination",
+            "0.1",
+            "--percentile",
+            "99",
+            "-o",
+            str(f["root"] / "s.csv"),
+        ],
+        "give one of them",
+    ),
+    (
+        "tabular data for a conv model",
+        lambda f: ["train", "conv", "--data", str(f["tabular"]), "--out", str(f["root"] / "r2")],
+        "use a dense family",
+    ),
+    (
+        "conv input too small for its depth",
+        lambda f: ["train", "conv", "--filters", "8,8,8,8", "--out", str(f["root"] / "r3")],
+        "too small for 4 pooling stages",
+    ),
+    (
+        "option of another family",
+        lambda f: ["train", "conv", "--hidden", "32"],
+        "--hidden does not apply to the conv family",
+    ),
     ("beta on a dense model", lambda f: ["train", "dense", "--beta", "2"], "--beta does not apply"),
-    ("pretraining a conv model", lambda f: ["train", "conv", "--pretrain-epochs", "2"], "--pretrain-epochs does not apply to the conv family"),
+    (
+        "pretraining a conv model",
+        lambda f: ["train", "conv", "--pretrain-epochs", "2"],
+        "--pretrain-epochs does not apply to the conv family",
+    ),
     ("negative pretraining epochs", lambda f: ["train", "dense", "--pretrain-epochs", "-1"], "must be 0 or more"),
     ("sparsity target without kl", lambda f: ["train", "sparse", "--sparsity-target", "0.1"], "--sparsity kl"),
-    ("impossible noise level", lambda f: ["train", "denoising", "--noise", "masking", "--noise-level", "1.5"], "noise level"),
+    (
+        "impossible noise level",
+        lambda f: ["train", "denoising", "--noise", "masking", "--noise-level", "1.5"],
+        "noise level",
+    ),
     ("occupied output folder", lambda f: ["train", "dense", "--out", str(f["busy"])], "--force"),
     ("resume a missing run", lambda f: ["train", "--resume", str(f["root"] / "gone")], "no such run folder"),
     ("resume with new settings", lambda f: ["train", "--resume", str(f["run"]), "--hidden", "8"], "drop --hidden"),
-    ("missing model", lambda f: ["evaluate", str(f["root"] / "none.keras"), "--data", "digits"], "no such run folder or model file"),
+    (
+        "missing model",
+        lambda f: ["evaluate", str(f["root"] / "none.keras"), "--data", "digits"],
+        "no such run folder or model file",
+    ),
     ("not a model file", lambda f: ["evaluate", str(f["notes"]), "--data", "digits"], "not a model"),
     ("corrupted .keras", lambda f: ["evaluate", str(f["garbage"]), "--data", "digits"], "corrupt"),
     ("truncated .keras", lambda f: ["evaluate", str(f["truncated"]), "--data", "digits"], "corrupt"),
     ("foreign .keras", lambda f: ["evaluate", str(f["foreign"]), "--data", "digits"], "not written by aekit"),
     ("model file without data", lambda f: ["evaluate", str(f["run"] / "model.keras")], "--data is needed"),
-    ("wrong sample shape", lambda f: ["encode", str(f["run"]), "--data", str(f["wide"]), "-o", str(f["root"] / "c.npy")], "model expects (8, 8, 1)"),
-    ("unknown output type", lambda f: ["encode", str(f["run"]), "-o", str(f["root"] / "codes.txt")], "must end in .npy or .csv"),
+    (
+        "wrong sample shape",
+        lambda f: ["encode", str(f["run"]), "--data", str(f["wide"]), "-o", str(f["root"] / "c.npy")],
+        "model expects (8, 8, 1)",
+    ),
+    (
+        "unknown output type",
+        lambda f: ["encode", str(f["run"]), "-o", str(f["root"] / "codes.txt")],
+        "must end in .npy or .csv",
+    ),
     ("output exists", lambda f: ["encode", str(f["run"]), "-o", str(f["taken"])], "add --force"),
-    ("generate with a non-generative model", lambda f: ["generate", str(f["run"]), "-o", str(f["root"] / "g.npy")], "cannot generate"),
-    ("sample index out of range", lambda f: ["interpolate", str(f["run"]), "--to", "5000", "-o", str(f["root"] / "i.npy")], "out of range"),
-    ("noise level without noise", lambda f: ["denoise", str(f["run"]), "--noise-level", "0.3", "-o", str(f["root"] / "d.npy")], "needs --add-noise"),
+    (
+        "generate with a non-generative model",
+        lambda f: ["generate", str(f["run"]), "-o", str(f["root"] / "g.npy")],
+        "cannot generate",
+    ),
+    (
+        "sample index out of range",
+        lambda f: ["interpolate", str(f["run"]), "--to", "5000", "-o", str(f["root"] / "i.npy")],
+        "out of range",
+    ),
+    (
+        "noise level without noise",
+        lambda f: ["denoise", str(f["run"]), "--noise-level", "0.3", "-o", str(f["root"] / "d.npy")],
+        "needs --add-noise",
+    ),
     ("anomaly scores not CSV", lambda f: ["anomaly", str(f["run"]), "-o", str(f["root"] / "s.npy")], "CSV"),
     ("report of a non-run", lambda f: ["report", str(f["busy"])], "not a run folder"),
 ]
@@ -126,6 +221,7 @@ def test_refused_output_folder_keeps_the_users_files(files):
     assert sorted(p.name for p in files["busy"].iterdir()) == ["thesis.tex"]
 
 
+@pytest.mark.slow  # the real executable
 @pytest.mark.parametrize(
     "argv, expected",
     [
@@ -143,4 +239,3 @@ def test_real_executable_reports_errors_cleanly(files, argv, expected):
     assert "Traceback" not in run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("aekit: error: ") and expected in lines[0], run.stderr
-

@@ -20,7 +20,7 @@ EXERCISES_DIR = Path(__file__).resolve().parents[1] / "exercises"
 sys.path.insert(0, str(EXERCISES_DIR))
 import conformance  # noqa: E402
 
-pytestmark = pytest.mark.mnist
+pytestmark = [pytest.mark.mnist, pytest.mark.backend]  # the lesson's logs are tensorflow's; the exercises run on both
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 
 
@@ -76,8 +76,9 @@ def test_lesson_mains_run_against_the_exercise_files(mnist, tmp_path, main):
     script = tmp_path / main
     script.write_text(source.replace("epochs=50", "epochs=1"))
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(EXERCISES_DIR)}
-    result = subprocess.run([sys.executable, str(script)], cwd=EXERCISES_DIR, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=EXERCISES_DIR, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [line.strip() for line in result.stdout.splitlines()]
     if main == "3-main.py":  # mu and exp(log_sig / 2), 10 rows of 2 each

@@ -47,8 +47,13 @@ def test_mnist_is_found_in_keras_cache(mnist, tmp_path, monkeypatch):
 
 
 def test_corrupt_local_mnist_is_reported(tmp_path, monkeypatch):
-    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((2, 28, 28), np.uint8), y_train=np.zeros(2, np.uint8),
-             x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=np.zeros((2, 28, 28), np.uint8),
+        y_train=np.zeros(2, np.uint8),
+        x_test=np.zeros((2, 28, 28), np.uint8),
+        y_test=np.zeros(2, np.uint8),
+    )
     monkeypatch.setenv(datasets.DATA_DIR_ENV, str(tmp_path))
     with pytest.raises(DataError, match="checksum"):
         load_dataset("mnist")
@@ -89,12 +94,18 @@ def test_download_with_a_bad_checksum_leaves_nothing_behind(empty_home, monkeypa
 
 def test_download_is_verified_and_written_into_keras_cache(empty_home, monkeypatch):
     buffer = io.BytesIO()
-    arrays = {"x_train": np.full((3, 28, 28), 255, np.uint8), "y_train": np.arange(3, dtype=np.uint8),
-              "x_test": np.zeros((2, 28, 28), np.uint8), "y_test": np.arange(2, dtype=np.uint8)}
+    arrays = {
+        "x_train": np.full((3, 28, 28), 255, np.uint8),
+        "y_train": np.arange(3, dtype=np.uint8),
+        "x_test": np.zeros((2, 28, 28), np.uint8),
+        "y_test": np.arange(2, dtype=np.uint8),
+    }
     np.savez(buffer, **arrays)
     payload = buffer.getvalue()
     monkeypatch.setattr(datasets._builtin, "MNIST_FILE_SHA256", hashlib.sha256(payload).hexdigest())
-    monkeypatch.setattr(datasets._builtin, "MNIST_ARRAY_SHA256", {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()})
+    monkeypatch.setattr(
+        datasets._builtin, "MNIST_ARRAY_SHA256", {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()}
+    )
     monkeypatch.setattr(urllib.request, "urlopen", _serve(payload))
     data = load_dataset("mnist")
     assert (empty_home / "mnist.npz").read_bytes() == payload
@@ -104,8 +115,12 @@ def test_download_is_verified_and_written_into_keras_cache(empty_home, monkeypat
 
 def _write_idx(folder, n_train=5, n_test=3):
     folder.mkdir(parents=True, exist_ok=True)
-    for name, n, images in [("train-images-idx3-ubyte.gz", n_train, True), ("train-labels-idx1-ubyte.gz", n_train, False),
-                            ("t10k-images-idx3-ubyte.gz", n_test, True), ("t10k-labels-idx1-ubyte.gz", n_test, False)]:
+    for name, n, images in [
+        ("train-images-idx3-ubyte.gz", n_train, True),
+        ("train-labels-idx1-ubyte.gz", n_train, False),
+        ("t10k-images-idx3-ubyte.gz", n_test, True),
+        ("t10k-labels-idx1-ubyte.gz", n_test, False),
+    ]:
         header = b"\0" * (16 if images else 8)
         body = np.arange(n * (784 if images else 1), dtype=np.uint8) % (255 if images else 10)
         with gzip.open(folder / name, "wb") as f:
@@ -140,8 +155,13 @@ def test_npy_tabular_and_image_arrays(tmp_path):
 
 
 def test_npz_with_splits_and_labels(tmp_path):
-    np.savez(tmp_path / "d.npz", x_train=np.zeros((8, 4, 4, 3), np.float32), y_train=np.arange(8),
-             x_test=np.ones((2, 4, 4, 3), np.float32), y_test=np.arange(2))
+    np.savez(
+        tmp_path / "d.npz",
+        x_train=np.zeros((8, 4, 4, 3), np.float32),
+        y_train=np.arange(8),
+        x_test=np.ones((2, 4, 4, 3), np.float32),
+        y_test=np.arange(2),
+    )
     data = load_dataset(tmp_path / "d.npz")
     assert data.x_train.shape == (8, 4, 4, 3) and data.x_test.shape == (2, 4, 4, 3)
     assert data.y_test.tolist() == [0, 1] and data.image_shape == (4, 4, 3)
@@ -179,7 +199,11 @@ def test_image_folder_grayscale_rgb_resize_and_labels(tmp_path):
         ("five_d.npy", lambda p: np.save(p, np.zeros((2, 2, 2, 2, 2))), "shape"),
         ("empty.npy", lambda p: np.save(p, np.zeros((0, 3))), "no samples"),
         ("pickled.npy", lambda p: np.save(p, np.array([{"a": 1}], dtype=object)), "pickled"),
-        ("text.csv", lambda p: p.write_text("1,2\n3,x\n"), "line 2, column 'column 2' holds 'x', which is not a number"),
+        (
+            "text.csv",
+            lambda p: p.write_text("1,2\n3,x\n"),
+            "line 2, column 'column 2' holds 'x', which is not a number",
+        ),
         ("ragged.csv", lambda p: p.write_text("1,2\n3\n"), "line 2 has 1 fields, but line 1 has 2"),
         ("blank.csv", lambda p: p.write_text("a,b\n"), "no data rows"),
         ("broken.npz", lambda p: p.write_bytes(b"PK\x03\x04 garbage"), "not a readable .npz"),

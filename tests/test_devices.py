@@ -22,7 +22,7 @@ BACKEND = os.environ.get("KERAS_BACKEND", "jax")
 jax_only = pytest.mark.skipif(BACKEND != "jax", reason="Keras' data-parallel distribution runs on the jax backend only")
 AEKIT = str(Path(sys.executable).with_name("aekit"))
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import numpy as np
@@ -63,19 +63,25 @@ SCRIPT = textwrap.dedent('''
     except aekit.ParameterError as exc:
         result["odd_batch"] = str(exc)
     print("RESULT", json.dumps(result))
-''')
+""")
 
 
 def run_split(tmp_path, *args, script=SCRIPT, devices=2, timeout=300):
     env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "KERAS_BACKEND": "jax"}
     (tmp_path / "script.py").write_text(script)
-    proc = subprocess.run([sys.executable, str(tmp_path / "script.py"), str(tmp_path), *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, str(tmp_path / "script.py"), str(tmp_path), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
 @jax_only
+@pytest.mark.slow  # fresh Python processes with XLA split in two
 def test_two_devices_match_one_and_a_resumed_two_device_run_matches_an_unbroken_one(tmp_path):
     proc = run_split(tmp_path)
     result = json.loads(proc.stdout.split("RESULT ", 1)[1])
@@ -89,7 +95,7 @@ def test_two_devices_match_one_and_a_resumed_two_device_run_matches_an_unbroken_
     assert result["odd_batch"] == "batch_size 63 does not split evenly over 2 devices; use a multiple of 2"
 
 
-CLI_SCRIPT = textwrap.dedent('''
+CLI_SCRIPT = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     from aekit import cli
@@ -108,10 +114,11 @@ CLI_SCRIPT = textwrap.dedent('''
     codes["resume"] = cli.main(["train", "--resume", str(folder / "resumed")])
     codes["too_many"] = cli.main([*base, "--devices", "3", "--out", str(folder / "three")])
     print("RESULT", json.dumps(codes))
-''')
+""")
 
 
 @jax_only
+@pytest.mark.slow  # fresh Python processes with XLA split in two
 def test_the_command_line_trains_on_two_devices_and_resumes_on_them(tmp_path):
     proc = run_split(tmp_path, script=CLI_SCRIPT)
     codes = json.loads(proc.stdout.split("RESULT ", 1)[1])
@@ -136,14 +143,19 @@ def test_more_devices_than_there_are_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.backend
 @pytest.mark.skipif(BACKEND == "jax", reason="checks the message on the other backends")
 def test_devices_on_another_backend_say_it_needs_jax(tmp_path, capsys):
     status = cli.main(["train", "dense", "--devices", "2", "--epochs", "1", "--out", str(tmp_path / "r"), "-q"])
     assert status == 2
-    assert f"--devices: data-parallel training runs on the jax backend, and Keras runs on {BACKEND}" in capsys.readouterr().err
+    assert (
+        f"--devices: data-parallel training runs on the jax backend, and Keras runs on {BACKEND}"
+        in capsys.readouterr().err
+    )
 
 
 @jax_only
+@pytest.mark.slow  # fresh Python processes with XLA split in two
 def test_two_processes_train_one_model_as_one_device_does(tmp_path):
     """examples/multihost.py: jax.distributed with two local processes (gloo on the CPU), then a resume on them."""
     rng = np.random.default_rng(0)
@@ -155,8 +167,13 @@ def test_two_processes_train_one_model_as_one_device_does(tmp_path):
     env = {**os.environ, "KERAS_BACKEND": "jax"}
 
     def run(*args):
-        proc = subprocess.run([sys.executable, str(script), "--data", str(tmp_path / "shards"), "--batch-size", "64",
-                               *args], env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, str(script), "--data", str(tmp_path / "shards"), "--batch-size", "64", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return json.loads(proc.stdout.split("RESULT ", 1)[1].splitlines()[0])
 

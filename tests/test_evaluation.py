@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aekit.evaluation import psnr, reconstruction_error, roc_auc, ssim
+from aekit.evaluation import column_errors, psnr, reconstruction_error, roc_auc, ssim, summary, summary_of_chunks
 
 
 def test_reconstruction_error_metrics(rng):
@@ -36,7 +36,9 @@ def test_ssim_is_one_for_identical_images_and_falls_with_noise(rng):
 def test_ssim_accepts_channels_and_flat_vectors(rng):
     gray = rng.random((2, 12, 12, 1))
     np.testing.assert_allclose(ssim(gray, gray * 0.9), ssim(gray[..., 0], gray[..., 0] * 0.9))
-    np.testing.assert_allclose(ssim(gray.reshape(2, -1), gray.reshape(2, -1) * 0.9, image_shape=(12, 12)), ssim(gray, gray * 0.9))
+    np.testing.assert_allclose(
+        ssim(gray.reshape(2, -1), gray.reshape(2, -1) * 0.9, image_shape=(12, 12)), ssim(gray, gray * 0.9)
+    )
     rgb = rng.random((2, 12, 12, 3))
     per_channel = np.mean([ssim(rgb[..., c], rgb[..., c] ** 2) for c in range(3)], axis=0)
     np.testing.assert_allclose(ssim(rgb, rgb**2), per_channel)
@@ -64,3 +66,32 @@ def test_roc_auc():
     assert roc_auc([3, 2, 1], [True, False, False]) == 1.0
     with pytest.raises(ValueError, match="labels"):
         roc_auc([0.1, 0.2, 0.3], [0, 1])
+
+
+def test_column_errors_break_the_per_sample_error_down_by_feature(rng):
+    x = rng.random((6, 5))
+    x_hat = np.clip(x + rng.normal(0, 0.1, x.shape), 0.01, 0.99)
+    for metric in ("mse", "bce"):
+        columns = column_errors(x, x_hat, metric)
+        assert columns.shape == (6, 5) and np.all(columns >= 0)
+        np.testing.assert_allclose(columns.mean(axis=1), reconstruction_error(x, x_hat, metric))
+    np.testing.assert_allclose(column_errors(x, x_hat, "sse").sum(axis=1), reconstruction_error(x, x_hat, "sse"))
+    with pytest.raises(ValueError, match="differ in shape"):
+        column_errors(x, x_hat[:, :4])
+    with pytest.raises(ValueError, match="unknown reconstruction metric 'mae'"):
+        column_errors(x, x_hat, "mae")
+
+
+def test_summary_gives_ssim_for_images_only_and_chunks_give_the_same_numbers(rng):
+    images = rng.random((10, 8, 8, 1))
+    noisy = np.clip(images + 0.1 * rng.standard_normal(images.shape), 0, 1)
+    whole = summary(images, noisy)
+    assert set(whole) == {"samples", "mse", "bce", "psnr", "ssim"} and whole["samples"] == 10
+    assert whole["mse"] == pytest.approx(float(np.mean((images - noisy) ** 2)))
+    assert whole["psnr"] == pytest.approx(float(np.mean(psnr(images, noisy))))
+    chunked = summary_of_chunks((images[i : i + 3], noisy[i : i + 3]) for i in range(0, 10, 3))
+    assert chunked.keys() == whole.keys()
+    for key in whole:
+        assert chunked[key] == pytest.approx(whole[key], rel=1e-12)
+    table = summary(images.reshape(10, -1) * 5, noisy.reshape(10, -1))  # rows in other units: no SSIM, finite BCE
+    assert "ssim" not in table and np.isfinite(table["bce"])

@@ -13,6 +13,9 @@ import conformance  # noqa: E402  (exercises/conformance.py)
 
 from aekit.layers import Sampling, SummedReconstructionLoss  # noqa: E402
 
+# the lesson's exercises (exercises/, not aekit): plain Keras on whichever backend runs them, lesson-sized models
+pytestmark = [pytest.mark.slow, pytest.mark.backend]
+
 
 def build(name, *args):
     keras.utils.set_random_seed(0)
@@ -58,14 +61,21 @@ def test_convolutional_matches_the_spec():
     convs = [layer for layer in encoder.layers if isinstance(layer, keras.layers.Conv2D)]
     pools = [layer for layer in encoder.layers if isinstance(layer, keras.layers.MaxPooling2D)]
     assert [(c.filters, c.kernel_size, c.padding, c.activation.__name__) for c in convs] == [
-        (16, (3, 3), "same", "relu"), (8, (3, 3), "same", "relu"), (8, (3, 3), "same", "relu")]
+        (16, (3, 3), "same", "relu"),
+        (8, (3, 3), "same", "relu"),
+        (8, (3, 3), "same", "relu"),
+    ]
     assert [p.pool_size for p in pools] == [(2, 2)] * 3
     assert encoder.output_shape == (None, 4, 4, 8)
     kinds = [type(layer).__name__ for layer in decoder.layers[1:]]
     assert kinds == ["Conv2D", "UpSampling2D"] * 3 + ["Conv2D"]
     convs = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [(c.filters, c.padding, c.activation.__name__) for c in convs] == [
-        (8, "same", "relu"), (8, "same", "relu"), (16, "valid", "relu"), (1, "same", "sigmoid")]
+        (8, "same", "relu"),
+        (8, "same", "relu"),
+        (16, "valid", "relu"),
+        (1, "same", "sigmoid"),
+    ]
     assert [u.size for u in decoder.layers if isinstance(u, keras.layers.UpSampling2D)] == [(2, 2)] * 3
     assert decoder.output_shape == (None, 28, 28, 1)
     # hand count: 9*1*16+16, 9*16*8+8, 9*8*8+8 | 9*8*8+8, 9*8*8+8, 9*8*16+16, 9*16*1+1

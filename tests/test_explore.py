@@ -24,7 +24,7 @@ import pytest
 
 import aekit
 from aekit import cli
-from aekit.explorer import Explorer, ExploreError, explore, explore_run
+from aekit.explorer import ExploreError, Explorer, explore, explore_run
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -36,7 +36,23 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 @pytest.fixture(scope="module")
 def vae_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs") / "vae"
-    status = cli.main(["train", "vae", "--hidden", "32", "--latent", "2", "--epochs", "2", "--train-samples", "300", "--out", str(folder), "-q"])
+    status = cli.main(
+        [
+            "train",
+            "vae",
+            "--hidden",
+            "32",
+            "--latent",
+            "2",
+            "--epochs",
+            "2",
+            "--train-samples",
+            "300",
+            "--out",
+            str(folder),
+            "-q",
+        ]
+    )
     assert status == 0
     return folder
 
@@ -93,7 +109,9 @@ def test_binds_loopback_only_on_a_free_port(vae):
 def test_serves_the_page_and_its_two_files(vae):
     status, headers, page = get(vae, "/")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert b'<canvas id="map"' in page and b"http" not in page.replace(b"http-equiv", b"")  # nothing fetched from elsewhere
+    assert b'<canvas id="map"' in page and b"http" not in page.replace(
+        b"http-equiv", b""
+    )  # nothing fetched from elsewhere
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     for path, kind in [("/explore.js", "text/javascript"), ("/explore.css", "text/css")]:
         status, headers, body = get(vae, path)
@@ -185,7 +203,9 @@ def test_pca_map_decodes_the_code_on_the_pca_plane(conv_denoiser):
     projection = conv_denoiser.session.projection
     points = np.array([[0.3, -0.2], [1.5, 0.7]])
     codes = projection.to_code(points)
-    np.testing.assert_allclose(projection.to_map(codes), points, atol=1e-6)  # the codes lie on the plane, at those points
+    np.testing.assert_allclose(
+        projection.to_map(codes), points, atol=1e-6
+    )  # the codes lie on the plane, at those points
     first, second = (pixels(get_json(conv_denoiser, f"/api/decode?x={x}&y={y}")["image"]) for x, y in points)
     assert first.shape == (8, 8) and not np.array_equal(first, second)
 
@@ -246,8 +266,18 @@ def test_bad_requests_get_a_4xx_with_a_message_and_the_server_keeps_working(vae,
 
 @pytest.mark.parametrize(
     "path",
-    ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/explore.js/../session.py", "/static/explore.js", "/settings.json",
-     "/model.keras", "//etc/passwd", "/api/../server.py", "/index.html%00.js", "/plots/loss.png"],
+    [
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/explore.js/../session.py",
+        "/static/explore.js",
+        "/settings.json",
+        "/model.keras",
+        "//etc/passwd",
+        "/api/../server.py",
+        "/index.html%00.js",
+        "/plots/loss.png",
+    ],
 )
 def test_no_file_path_reaches_the_disk(vae, path):
     status, _, body = get(vae, path)
@@ -307,7 +337,10 @@ def test_blocking_explore_prints_its_address_and_stops_on_ctrl_c(vae, capsys, mo
     threading.Thread(target=press_ctrl_c_once_serving, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):  # an interrupted call says so, as any Python call does
         aekit.explore(vae.session.estimator, vae.session.x, port=port, open_browser=False, block=True)
-    assert capsys.readouterr().out.splitlines() == [f"aekit explore: http://127.0.0.1:{port}/  (Ctrl-C stops it)", "aekit explore: stopped"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"aekit explore: http://127.0.0.1:{port}/  (Ctrl-C stops it)",
+        "aekit explore: stopped",
+    ]
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
 
@@ -378,7 +411,9 @@ def test_a_model_file_not_made_by_aekit_is_refused(vae_run, tmp_path):
 
 
 def test_only_fitted_aekit_models_are_explored(digits):
-    with pytest.raises(ExploreError, match="^cannot explore a list; pass a fitted aekit autoencoder or its .keras file$"):
+    with pytest.raises(
+        ExploreError, match="^cannot explore a list; pass a fitted aekit autoencoder or its .keras file$"
+    ):
         explore([1, 2], digits, open_browser=False, block=False)
     with pytest.raises(ExploreError, match="^this DenseAutoencoder is not fitted yet; call fit"):
         explore(aekit.DenseAutoencoder(), digits, open_browser=False, block=False)
@@ -394,15 +429,30 @@ def browser():
 
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not shutil.which(path):
-            pytest.skip(f"no {path}: install Debian's {package} (apt-get install chromium chromium-driver) to run the browser tests")
+            pytest.skip(
+                f"no {path}: install Debian's {package} (apt-get install chromium chromium-driver) "
+                "to run the browser tests"
+            )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="aekit-chromium-")
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1200,900", f"--user-data-dir={profile}"):
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1200,900",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)  # an explicit driver: Selenium Manager stays off
+    driver = webdriver.Chrome(
+        service=Service(CHROMEDRIVER), options=options
+    )  # an explicit driver: Selenium Manager stays off
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
@@ -437,14 +487,18 @@ def on_map(driver, x, y):
     from selenium.webdriver.common.action_chains import ActionChains
 
     canvas = driver.find_element("id", "map")
-    return ActionChains(driver).move_to_element_with_offset(canvas, round(x - canvas.size["width"] / 2), round(y - canvas.size["height"] / 2))
+    return ActionChains(driver).move_to_element_with_offset(
+        canvas, round(x - canvas.size["width"] / 2), round(y - canvas.size["height"] / 2)
+    )
 
 
 def empty_spots(driver, clearance=20):
     """Map pixels at least ``clearance`` pixels from every sample, farthest apart first and last."""
     positions = np.array(driver.execute_script("return window.aekitExplorer.samplePositions()"))
     canvas = driver.find_element("id", "map")
-    grid = np.stack(np.meshgrid(np.arange(10, canvas.size["width"] - 10, 15), np.arange(10, canvas.size["height"] - 10, 15)), -1).reshape(-1, 2)
+    grid = np.stack(
+        np.meshgrid(np.arange(10, canvas.size["width"] - 10, 15), np.arange(10, canvas.size["height"] - 10, 15)), -1
+    ).reshape(-1, 2)
     distances = np.linalg.norm(grid[:, None, :] - positions[None, :, :], axis=-1).min(axis=1)
     spots = grid[distances >= clearance]
     assert len(spots) >= 2
@@ -453,7 +507,9 @@ def empty_spots(driver, clearance=20):
 
 def test_page_loads_with_every_panel_and_no_console_error(browser, vae):
     driver = load_page(browser, vae)
-    assert driver.find_element("id", "title").text == f"vae autoencoder on digits · {vae.session.title.split(' · ')[-1]}"
+    assert (
+        driver.find_element("id", "title").text == f"vae autoencoder on digits · {vae.session.title.split(' · ')[-1]}"
+    )
     assert len(driver.find_elements("css selector", "#legend span")) == 10
     assert driver.find_element("id", "generation-card").is_displayed()
     assert src(driver, "generated").startswith("data:image/png") and src(driver, "grid").startswith("data:image/png")
@@ -471,7 +527,7 @@ def test_clicking_two_empty_spots_decodes_two_different_images(browser, vae):
     for x, y in (spots[0], spots[-1]):
         before = src(driver, "decoded-image")
         on_map(driver, x, y).click().perform()
-        wait_for(driver, lambda: src(driver, "decoded-image") not in (None, before))
+        wait_for(driver, lambda before=before: src(driver, "decoded-image") not in (None, before))
         decoded.append(src(driver, "decoded-image"))
     assert decoded[0] != decoded[1]
     assert driver.find_element("id", "decoded-caption").text.startswith("decoded at (")

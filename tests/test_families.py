@@ -11,7 +11,6 @@ import pytest
 
 import aekit
 from aekit.errors import DataError
-from aekit.training import TrainingPlan
 from aekit.models import (
     ConvAutoencoder,
     ConvDenoisingAutoencoder,
@@ -27,6 +26,10 @@ from aekit.models import (
     make_corruption,
 )
 from aekit.noise import DEFAULT_LEVELS, NOISE_KINDS, NOISE_LIMITS, noise_level
+from aekit.training import TrainingPlan
+
+# trains every family for a few seconds each (slow); models, layers and model files are Keras' business (backend)
+pytestmark = [pytest.mark.slow, pytest.mark.backend]
 
 FAST = dict(batch_size=64, learning_rate=1e-2, seed=0)
 # sizes that are multiples of the batch size: on jax every new batch shape costs a compilation
@@ -41,10 +44,14 @@ CONFIGS = {
     "sparse_sigmoid_l1": lambda: SparseAutoencoder((32,), 32, code_activation="sigmoid", l1=1e-3, epochs=15, **FAST),
     "sparse_kl": lambda: SparseAutoencoder((32,), 32, sparsity="kl", target=0.05, weight=0.5, epochs=15, **FAST),
     "denoising": lambda: DenoisingAutoencoder((64,), 32, noise="gaussian", noise_level=0.5, epochs=20, **FAST),
-    "conv_denoising": lambda: ConvDenoisingAutoencoder((16,), noise="salt_and_pepper", noise_level=0.2, epochs=20, **FAST),
+    "conv_denoising": lambda: ConvDenoisingAutoencoder(
+        (16,), noise="salt_and_pepper", noise_level=0.2, epochs=20, **FAST
+    ),
     "vae": lambda: VariationalAutoencoder((64,), 2, epochs=20, **FAST),
     "conv_vae": lambda: ConvVariationalAutoencoder((16,), 2, epochs=25, **{**FAST, "learning_rate": 3e-3}),
-    "stacked": lambda: StackedAutoencoder((32, 16), pretrain_epochs=10, head_epochs=10, epochs=10, finetune_learning_rate=1e-2, **FAST),
+    "stacked": lambda: StackedAutoencoder(
+        (32, 16), pretrain_epochs=10, head_epochs=10, epochs=10, finetune_learning_rate=1e-2, **FAST
+    ),
 }
 
 
@@ -81,7 +88,9 @@ def mse(a, b):
 
 
 # the plain ConvAutoencoder makes its round trip in test_conv_autoencoder_trains_on_any_image_shape
-@pytest.mark.parametrize("name", ["dense", "tied", "sparse_kl", "denoising", "conv_denoising", "vae", "conv_vae", "stacked"])
+@pytest.mark.parametrize(
+    "name", ["dense", "tied", "sparse_kl", "denoising", "conv_denoising", "vae", "conv_vae", "stacked"]
+)
 def test_save_and_load_give_the_same_encoder_and_decoder(name, fitted, data, tmp_path):
     model = fitted(name)
     x = data[2]
@@ -99,7 +108,13 @@ def test_save_and_load_give_the_same_encoder_and_decoder(name, fitted, data, tmp
 def test_every_family_is_registered_and_exported():
     names = {"dense", "sparse", "denoising", "conv", "conv_denoising", "vae", "conv_vae", "stacked"}
     assert names <= set(aekit.families())
-    for cls in ("SparseAutoencoder", "DenoisingAutoencoder", "ConvDenoisingAutoencoder", "ConvVariationalAutoencoder", "StackedAutoencoder"):
+    for cls in (
+        "SparseAutoencoder",
+        "DenoisingAutoencoder",
+        "ConvDenoisingAutoencoder",
+        "ConvVariationalAutoencoder",
+        "StackedAutoencoder",
+    ):
         assert getattr(aekit, cls) is getattr(aekit.models, cls)
     assert aekit.corrupt is corrupt
 
@@ -173,7 +188,9 @@ def test_sparse_settings_are_checked(data):
 # ---------------------------------------------------------------------- denoising
 
 
-@pytest.mark.parametrize("name, kind, level", [("denoising", "gaussian", 0.5), ("conv_denoising", "salt_and_pepper", 0.2)])
+@pytest.mark.parametrize(
+    "name, kind, level", [("denoising", "gaussian", 0.5), ("conv_denoising", "salt_and_pepper", 0.2)]
+)
 def test_denoised_output_is_closer_to_clean_than_the_noisy_input(name, kind, level, fitted, data):
     clean = data[2]
     noisy = corrupt(clean, kind, level, seed=1)
@@ -187,8 +204,13 @@ def test_shift_average_is_the_mean_over_one_pixel_shifts_undone(name, fitted, da
     model = fitted(name)
     noisy = corrupt(data[2], "gaussian", 0.3, seed=1)
     averaged = model.denoise(noisy, shift_average=True)
-    expected = np.mean([np.roll(model.denoise(np.roll(noisy, (dy, dx), axis=(1, 2))), (-dy, -dx), axis=(1, 2))
-                        for dy, dx in [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]], axis=0)
+    expected = np.mean(
+        [
+            np.roll(model.denoise(np.roll(noisy, (dy, dx), axis=(1, 2))), (-dy, -dx), axis=(1, 2))
+            for dy, dx in [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]
+        ],
+        axis=0,
+    )
     assert averaged.shape == noisy.shape
     np.testing.assert_allclose(averaged, expected, atol=1e-6)
     assert not np.allclose(averaged, model.denoise(noisy), atol=1e-3)  # the shifted passes changed it
@@ -326,8 +348,16 @@ def test_vae_reduction_mean_divides_both_terms_by_the_features(data):
 def test_layerwise_pretraining_gives_a_better_start_and_is_kept_on_saving(tied, data, tmp_path):
     """One end-to-end epoch after greedy pretraining reconstructs better than one from random weights."""
     x_train, _, x_test, _ = data
-    settings = dict(hidden_layers=(64, 32), latent_dim=16, code_activation="linear", tied_weights=tied, epochs=1,
-                    batch_size=64, learning_rate=1e-3, seed=0)
+    settings = dict(
+        hidden_layers=(64, 32),
+        latent_dim=16,
+        code_activation="linear",
+        tied_weights=tied,
+        epochs=1,
+        batch_size=64,
+        learning_rate=1e-3,
+        seed=0,
+    )
     random_start = DenseAutoencoder(**settings).fit(x_train)
     pretrained = DenseAutoencoder(pretrain_epochs=5, **settings).fit(x_train)
     assert pretrained.score(x_test) > random_start.score(x_test)
@@ -365,8 +395,9 @@ def test_stacked_round_trip_keeps_classes_and_predictions(fitted, data, tmp_path
 
 def test_stacked_dropout_trains_and_is_off_at_inference(data, tmp_path):
     x, y, x_test, y_test = data[:4]
-    model = StackedAutoencoder((32, 16), dropout=0.2, pretrain_epochs=3, head_epochs=3, epochs=5,
-                               finetune_learning_rate=1e-2, **FAST).fit(x, y, validation_data=(x_test, y_test))
+    model = StackedAutoencoder(
+        (32, 16), dropout=0.2, pretrain_epochs=3, head_epochs=3, epochs=5, finetune_learning_rate=1e-2, **FAST
+    ).fit(x, y, validation_data=(x_test, y_test))
     assert model.finetuned_accuracy_ > 0.8
     np.testing.assert_array_equal(model.predict_proba(x_test), model.predict_proba(x_test))
     loaded = aekit.load(model.save(tmp_path / "stacked.keras"))
@@ -451,7 +482,9 @@ def test_the_exercise_keeps_keras_own_layers_and_the_family_the_faster_one():
 
     from aekit.layers import ReshapeMaxPooling2D
 
-    spec = importlib.util.spec_from_file_location("conv_exercise", Path(__file__).parents[1] / "exercises" / "2-convolutional.py")
+    spec = importlib.util.spec_from_file_location(
+        "conv_exercise", Path(__file__).parents[1] / "exercises" / "2-convolutional.py"
+    )
     exercise = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(exercise)
     encoder, _, _ = exercise.autoencoder((28, 28, 1), [16, 8, 8], (4, 4, 8))
@@ -467,16 +500,35 @@ def test_fast_recipe_fills_the_defaults_left_alone_and_decays_the_learning_rate(
 
     x = data[0]
     fast = DenseAutoencoder((16,), 4, recipe="fast", epochs=3).fit(x)
-    assert fast.training_plan() == TrainingPlan(epochs=3, batch_size=128, learning_rate=6e-3, schedule="warmup_cosine",
-                                                beta_2=0.99)
+    assert fast.training_plan() == TrainingPlan(
+        epochs=3, batch_size=128, learning_rate=6e-3, schedule="warmup_cosine", beta_2=0.99
+    )
     assert len(fast.history_["loss"]) == 3 and float(fast.model_.optimizer.learning_rate) < 1e-6  # decayed to zero
     assert fast.model_.optimizer.beta_2 == 0.99 and DenseAutoencoder(epochs=1).fit(x).model_.optimizer.beta_2 == 0.999
     reloaded = tmp_path / "fast.keras"
     fast.save(reloaded)
     assert aekit.load(reloaded).model_.optimizer.beta_2 == 0.99  # a resumed fast run keeps the recipe's Adam
     assert DenseAutoencoder(recipe="standard").training_plan().schedule == "constant"
-    assert cli.main(["train", "dense", "--recipe", "fast", "--epochs", "2", "--hidden", "8", "--latent", "2",
-                     "--out", str(tmp_path / "run"), "-q"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dense",
+                "--recipe",
+                "fast",
+                "--epochs",
+                "2",
+                "--hidden",
+                "8",
+                "--latent",
+                "2",
+                "--out",
+                str(tmp_path / "run"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     import json
 
     params = json.loads((tmp_path / "run" / "settings.json").read_text())["params"]
@@ -488,16 +540,35 @@ def test_cosine_schedule_decays_the_learning_rate_to_a_hundredth_over_the_planne
     from aekit import cli
 
     x = data[0]
-    make = lambda epochs: DenseAutoencoder((16,), 4, epochs=epochs, batch_size=64, learning_rate=1e-2,
-                                           learning_rate_schedule="cosine")
+    make = lambda epochs: DenseAutoencoder(
+        (16,), 4, epochs=epochs, batch_size=64, learning_rate=1e-2, learning_rate_schedule="cosine"
+    )
     assert make(4).training_plan().schedule == "cosine"
     assert float(make(4).fit(x).model_.optimizer.learning_rate) == pytest.approx(1e-4, rel=1e-3)
     assert float(make(0).fit(x).model_.optimizer.learning_rate) == pytest.approx(1e-2)  # starts at learning_rate
     assert DenseAutoencoder(recipe="fast", learning_rate_schedule="cosine").training_plan().schedule == "warmup_cosine"
 
     run = tmp_path / "run"
-    assert cli.main(["train", "dense", "--learning-rate-schedule", "cosine", "--epochs", "2", "--hidden", "8",
-                     "--latent", "2", "--out", str(run), "-q"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dense",
+                "--learning-rate-schedule",
+                "cosine",
+                "--epochs",
+                "2",
+                "--hidden",
+                "8",
+                "--latent",
+                "2",
+                "--out",
+                str(run),
+                "-q",
+            ]
+        )
+        == 0
+    )
     import json
 
     assert json.loads((run / "settings.json").read_text())["params"]["learning_rate_schedule"] == "cosine"

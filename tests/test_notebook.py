@@ -10,6 +10,7 @@ import pytest
 import aekit
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "lesson.ipynb"
+pytestmark = pytest.mark.slow  # a kernel runs the whole lesson (a minute)
 
 
 def test_the_lesson_notebook_runs_without_error(tmp_path):
@@ -18,8 +19,12 @@ def test_the_lesson_notebook_runs_without_error(tmp_path):
     pytest.importorskip("ipykernel", reason="ipykernel is not installed (pip install -e '.[test]')")
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell("import sys, keras; print(sys.executable, keras.backend.backend(), aekit.__file__)"))
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    notebook.cells.append(
+        nbformat.v4.new_code_cell("import sys, keras; print(sys.executable, keras.backend.backend(), aekit.__file__)")
+    )
+    client = nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     # the kernel is this interpreter, importing this aekit, on this test run's Keras backend
     source = str(Path(aekit.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))}
@@ -30,7 +35,9 @@ def test_the_lesson_notebook_runs_without_error(tmp_path):
 
     kernel = notebook.cells.pop().outputs[0]["text"].split()
     backend = os.environ.get("KERAS_BACKEND", "jax")
-    assert kernel == [sys.executable, backend, aekit.__file__], "the kernel must run this interpreter, backend and aekit"
+    assert kernel == [sys.executable, backend, aekit.__file__], (
+        "the kernel must run this interpreter, backend and aekit"
+    )
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     figures = [output for output in outputs if "image/png" in output.get("data", {})]
     assert len(figures) >= 12, f"expected the lesson's figures inline, got {len(figures)}"

@@ -109,6 +109,7 @@ def test_plots_create_missing_folders(images, tmp_path):
     assert path.is_file()
 
 
+@pytest.mark.slow  # trains a VAE first
 def test_plots_take_a_vae_outputs_as_they_come(digits, tmp_path):
     from aekit.models import VariationalAutoencoder
 

@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # the real executable, with the plug-in on PYTHONPATH
 
 AEKIT = str(Path(sys.executable).with_name("aekit"))
 PLUGIN = Path(__file__).parent / "plugin"
@@ -44,8 +47,10 @@ def test_plugin_family_trains_saves_loads_and_evaluates(tmp_path):
     run(AEKIT, "encode", "run", "-o", "codes.npy", "-q", cwd=tmp_path)
     assert np.load(tmp_path / "codes.npy").shape == (360, 3)
 
-    code = ("import aekit; m = aekit.load('run/model.keras'); x = aekit.load_dataset('digits').x_test[:5]; "
-            "print(type(m).__name__, m.family, m.latent_dim, m.encode(x).shape)")
+    code = (
+        "import aekit; m = aekit.load('run/model.keras'); x = aekit.load_dataset('digits').x_test[:5]; "
+        "print(type(m).__name__, m.family, m.latent_dim, m.encode(x).shape)"
+    )
     loaded = run(sys.executable, "-c", code, cwd=tmp_path).stdout.split()
     assert loaded == ["ShallowAutoencoder", "shallow", "3", "(5,", "3)"]
 

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from held_run import HeldRun
 
 from aekit import cli
 from aekit.datasets import load_dataset
 from aekit.errors import DataError
 from aekit.files import TEMP_MARK
+from held_run import HeldRun
 
 AEKIT = str(Path(sys.executable).with_name("aekit"))
+pytestmark = pytest.mark.slow
 TINY = ["--hidden", "8", "--latent", "2", "--epochs", "1", "--train-samples", "100", "-q"]
 
 
@@ -50,7 +51,11 @@ def run(tmp_path_factory):
 def test_force_replaces_only_files_aekit_wrote(tmp_path, capsys):
     folder = tmp_path / "run"
     assert cli.main(["train", "dense", *TINY, "--out", str(folder)]) == 0
-    mine = {folder / "plots" / "my_sketch.png": b"mine", folder / ".model.keras.bak": b"backup", folder / "notes.md": b"notes"}
+    mine = {
+        folder / "plots" / "my_sketch.png": b"mine",
+        folder / ".model.keras.bak": b"backup",
+        folder / "notes.md": b"notes",
+    }
     for path, data in mine.items():
         path.write_bytes(data)
     assert cli.main(["train", "dense", *TINY, "--out", str(folder), "--force"]) == 0
@@ -63,7 +68,9 @@ def test_force_refuses_a_file_the_user_changed_and_removes_nothing(tmp_path, cap
     assert cli.main(["train", "dense", *TINY, "--out", str(folder)]) == 0
     (folder / "report.html").write_text("<p>my annotated report</p>")
     before = sorted(p.name for p in folder.rglob("*"))
-    assert "report.html was changed after aekit wrote it" in fails(capsys, ["train", "dense", *TINY, "--out", str(folder), "--force"])
+    assert "report.html was changed after aekit wrote it" in fails(
+        capsys, ["train", "dense", *TINY, "--out", str(folder), "--force"]
+    )
     assert sorted(p.name for p in folder.rglob("*")) == before
     assert (folder / "report.html").read_text() == "<p>my annotated report</p>"
 
@@ -72,7 +79,9 @@ def test_a_users_file_where_aekit_would_write_is_never_replaced(tmp_path, capsys
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "settings.json").write_text('{"my": "settings"}')
-    assert "settings.json is not a file aekit wrote" in fails(capsys, ["train", "dense", *TINY, "--out", str(folder), "--force"])
+    assert "settings.json is not a file aekit wrote" in fails(
+        capsys, ["train", "dense", *TINY, "--out", str(folder), "--force"]
+    )
     assert (folder / "settings.json").read_text() == '{"my": "settings"}'
 
 
@@ -104,8 +113,26 @@ def test_temporary_files_of_a_killed_writer_are_removed_and_no_others(run, tmp_p
 
 def test_a_run_folder_from_before_the_manifest_resumes_and_is_replaced_by_content(tmp_path, capsys):
     folder = tmp_path / "old"
-    assert cli.main(["train", "dense", "--hidden", "8", "--latent", "2", "--epochs", "2", "--train-samples", "100",
-                     "-q", "--out", str(folder)]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dense",
+                "--hidden",
+                "8",
+                "--latent",
+                "2",
+                "--epochs",
+                "2",
+                "--train-samples",
+                "100",
+                "-q",
+                "--out",
+                str(folder),
+            ]
+        )
+        == 0
+    )
     (folder / ".aekit-files.json").unlink()  # as aekit 0.1.0 left it
     settings = json.loads((folder / "settings.json").read_text())
     settings["status"] = "interrupted"
@@ -140,13 +167,16 @@ def test_european_csv_and_utf16_are_read_right(tmp_path):
     assert load_dataset(wide, test_size=0.0).columns == ("x", "y")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("a,b\n1,2\n3,\n", "line 3, column 'b' is empty"),
-    ("a,b\n1,2\n3,4,5\n", "line 3 has 3 fields, but the header has 2"),
-    ("a,name\n1,x\n2,y\n", "column 'name' holds text"),
-    ("a,b\n1,2\nthree,4\n", "line 3, column 'a' holds 'three'"),
-    ("a\n1e39\n", "beyond float32's range"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a,b\n1,2\n3,\n", "line 3, column 'b' is empty"),
+        ("a,b\n1,2\n3,4,5\n", "line 3 has 3 fields, but the header has 2"),
+        ("a,name\n1,x\n2,y\n", "column 'name' holds text"),
+        ("a,b\n1,2\nthree,4\n", "line 3, column 'a' holds 'three'"),
+        ("a\n1e39\n", "beyond float32's range"),
+    ],
+)
 def test_csv_problems_are_named_by_line_and_column(tmp_path, text, expected):
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -157,7 +187,9 @@ def test_csv_problems_are_named_by_line_and_column(tmp_path, text, expected):
 def test_missing_values_can_be_imputed_when_asked(tmp_path, capsys):
     path = tmp_path / "gaps.csv"
     path.write_text("a,b\n0.2,0.4\n,0.6\n0.6,NA\n" + "0.5,0.5\n" * 20)
-    assert "--impute mean" in fails(capsys, ["train", "dense", "--data", str(path), *TINY[:-3], "-q", "--out", str(tmp_path / "r")])
+    assert "--impute mean" in fails(
+        capsys, ["train", "dense", "--data", str(path), *TINY[:-3], "-q", "--out", str(tmp_path / "r")]
+    )
     data = load_dataset(path, test_size=0.0, impute="mean")
     assert data.x_train[1, 0] == pytest.approx(np.mean([0.2, 0.6] + [0.5] * 20))
 
@@ -172,7 +204,9 @@ def test_sixteen_bit_images_are_scaled_not_clipped(tmp_path):
     data = load_dataset(folder, test_size=0.0)
     np.testing.assert_allclose(sorted(data.x_train[:, 0, 0, 0]), [1000 / 65535, 30000 / 65535, 1.0], rtol=1e-6)
     np.save(tmp_path / "raw16.npy", np.array([[0, 32768, 65535]], dtype=np.uint16).repeat(4, axis=0))
-    np.testing.assert_allclose(load_dataset(tmp_path / "raw16.npy", test_size=0.0).x_train[0], [0, 32768 / 65535, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        load_dataset(tmp_path / "raw16.npy", test_size=0.0).x_train[0], [0, 32768 / 65535, 1.0], rtol=1e-6
+    )
 
 
 def test_images_of_different_sizes_transparency_and_bad_files(tmp_path, capsys):
@@ -196,8 +230,20 @@ def test_images_of_different_sizes_transparency_and_bad_files(tmp_path, capsys):
     assert load_dataset(folder, color_mode="RGBA").image_shape == (10, 10, 4)
 
     (folder / "notes.png").write_text("not an image")
-    argv = ["train", "conv", "--filters", "2", "--epochs", "1", "--data", str(folder), "--color-mode", "RGB",
-            "--out", str(tmp_path / "run")]
+    argv = [
+        "train",
+        "conv",
+        "--filters",
+        "2",
+        "--epochs",
+        "1",
+        "--data",
+        str(folder),
+        "--color-mode",
+        "RGB",
+        "--out",
+        str(tmp_path / "run"),
+    ]
     assert "notes.png: not a readable image" in fails(capsys, [*argv, "-q"])
     assert not (tmp_path / "run").exists()
     assert cli.main([*argv, "--skip-bad-files"]) == 0
@@ -207,7 +253,19 @@ def test_images_of_different_sizes_transparency_and_bad_files(tmp_path, capsys):
 def test_range_advice_leads_to_a_run_that_works(tmp_path, capsys):
     table = np.random.default_rng(0).normal(20.0, 5.0, size=(80, 6)).astype(np.float32)
     np.save(tmp_path / "sensors.npy", table)
-    argv = ["train", "dense", "--hidden", "8", "--latent", "2", "--epochs", "2", "-q", "--data", str(tmp_path / "sensors.npy")]
+    argv = [
+        "train",
+        "dense",
+        "--hidden",
+        "8",
+        "--latent",
+        "2",
+        "--epochs",
+        "2",
+        "-q",
+        "--data",
+        str(tmp_path / "sensors.npy"),
+    ]
     # by default such data is standardised inside the model; cross-entropy on it as given is refused
     assert cli.main([*argv, "--out", str(tmp_path / "default")]) == 0
     line = fails(capsys, [*argv, "--loss", "binary_crossentropy", "--scale", "none", "--out", str(tmp_path / "a")])
@@ -233,8 +291,26 @@ def test_the_run_reads_its_own_file_from_any_folder_and_notices_changes(tmp_path
     np.save(home / "data.npy", digits)
     np.save(elsewhere / "data.npy", digits[::-1] * 0.5)  # same name, other content
     monkeypatch.chdir(home)
-    assert cli.main(["train", "dense", "--data", "data.npy", "--hidden", "8", "--latent", "2", "--epochs", "1", "-q",
-                     "--out", str(tmp_path / "run")]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dense",
+                "--data",
+                "data.npy",
+                "--hidden",
+                "8",
+                "--latent",
+                "2",
+                "--epochs",
+                "1",
+                "-q",
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 0
+    )
     settings = json.loads((tmp_path / "run" / "settings.json").read_text())
     assert settings["data"]["path"] == str(home / "data.npy") and settings["data"]["fingerprint"]["bytes"] > 0
 
@@ -260,14 +336,21 @@ def rewrite_model_metadata(path: Path, change) -> None:
             archive.writestr(name, data if isinstance(data, bytes) else json.dumps(data))
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda m: {**m, "params": {**m["params"], "dropout_schedule": "cosine"}}, "parameter 'dropout_schedule' is unknown to the dense family"),
-    (lambda m: {**m, "format_version": 7, "aekit_version": "9.1"}, "written by aekit 9.1 (format 7)"),
-    (lambda m: {**m, "params": {**m["params"], "latent_dim": 2.5}}, "field 'params.latent_dim'"),
-    (lambda m: [m], "expected a JSON object"),
-    (lambda m: {k: v for k, v in m.items() if k != "input_shape"}, "field 'input_shape' is missing"),
-    (lambda m: {**m, "history": {"loss": ["low"]}}, "field 'history.loss' must be a list of numbers"),
-], ids=["newer-parameter", "newer-format", "float-for-int", "wrong-shape", "missing-field", "bad-history"])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda m: {**m, "params": {**m["params"], "dropout_schedule": "cosine"}},
+            "parameter 'dropout_schedule' is unknown to the dense family",
+        ),
+        (lambda m: {**m, "format_version": 7, "aekit_version": "9.1"}, "written by aekit 9.1 (format 7)"),
+        (lambda m: {**m, "params": {**m["params"], "latent_dim": 2.5}}, "field 'params.latent_dim'"),
+        (lambda m: [m], "expected a JSON object"),
+        (lambda m: {k: v for k, v in m.items() if k != "input_shape"}, "field 'input_shape' is missing"),
+        (lambda m: {**m, "history": {"loss": ["low"]}}, "field 'history.loss' must be a list of numbers"),
+    ],
+    ids=["newer-parameter", "newer-format", "float-for-int", "wrong-shape", "missing-field", "bad-history"],
+)
 def test_model_files_are_validated_field_by_field(run, tmp_path, capsys, change, expected):
     path = tmp_path / "model.keras"
     path.write_bytes((run / "model.keras").read_bytes())
@@ -276,13 +359,17 @@ def test_model_files_are_validated_field_by_field(run, tmp_path, capsys, change,
     assert str(path) in line and expected in line
 
 
-@pytest.mark.parametrize("edit, expected", [
-    (lambda s: {k: v for k, v in s.items() if k != "family"}, "field 'family' is missing"),
-    (lambda s: {**s, "format_version": 3, "aekit_version": "2.0"}, "upgrade aekit"),
-    (lambda s: {**s, "params": {**s["params"], "epochs": 3.5}}, "epochs"),
-    (lambda s: {**s, "status": "paused"}, "field 'status' must be one of"),
-    (lambda s: {**s, "data": "digits"}, "field 'data' must be an object"),
-], ids=["missing-key", "newer-format", "float-epochs", "unknown-status", "wrong-type"])
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda s: {k: v for k, v in s.items() if k != "family"}, "field 'family' is missing"),
+        (lambda s: {**s, "format_version": 3, "aekit_version": "2.0"}, "upgrade aekit"),
+        (lambda s: {**s, "params": {**s["params"], "epochs": 3.5}}, "epochs"),
+        (lambda s: {**s, "status": "paused"}, "field 'status' must be one of"),
+        (lambda s: {**s, "data": "digits"}, "field 'data' must be an object"),
+    ],
+    ids=["missing-key", "newer-format", "float-epochs", "unknown-status", "wrong-type"],
+)
 def test_hand_edited_settings_get_one_line(run, tmp_path, capsys, edit, expected):
     import shutil
 
@@ -312,9 +399,25 @@ def test_a_short_history_row_and_truncated_settings_get_one_line(run, tmp_path, 
 
 def test_no_folder_is_left_by_a_run_that_fails_before_its_first_epoch(tmp_path, capsys):
     folder = tmp_path / "never"
-    assert "drop --lesson-layout" in fails(capsys, ["train", "conv", "--lesson-layout", "--filters", "4,4", "--out", str(folder), "-q"])
+    assert "drop --lesson-layout" in fails(
+        capsys, ["train", "conv", "--lesson-layout", "--filters", "4,4", "--out", str(folder), "-q"]
+    )
     assert not folder.exists()
-    diverging = ["train", "dense", "--learning-rate", "3e38", "--hidden", "8", "--latent", "2", "--epochs", "1", "--out", str(folder), "-q"]
+    diverging = [
+        "train",
+        "dense",
+        "--learning-rate",
+        "3e38",
+        "--hidden",
+        "8",
+        "--latent",
+        "2",
+        "--epochs",
+        "1",
+        "--out",
+        str(folder),
+        "-q",
+    ]
     assert "NaN or infinite in epoch 1" in fails(capsys, diverging)
     assert not folder.exists()
     assert cli.main(["train", "dense", *TINY, "--out", str(folder)]) == 0  # the same folder, no --force needed
@@ -326,20 +429,26 @@ def test_no_folder_is_left_by_a_run_that_fails_before_its_first_epoch(tmp_path, 
 def test_a_second_process_on_a_training_run_is_refused_and_a_stale_lock_taken_over(tmp_path):
     folder = tmp_path / "busy"
     # the first process holds after its first checkpoint, still training (and locking) until killed
-    first = HeldRun(["train", "dense", "--epochs", "3", "--hidden", "8", "--latent", "2", "--out", folder, "-q"],
-                    at_epoch=1, marker_folder=tmp_path)
+    first = HeldRun(
+        ["train", "dense", "--epochs", "3", "--hidden", "8", "--latent", "2", "--out", folder, "-q"],
+        at_epoch=1,
+        marker_folder=tmp_path,
+    )
     try:
         first.wait_until_held()
         assert (folder / "model.keras").exists()
-        second = subprocess.run([AEKIT, "train", "--resume", str(folder), "-q"], capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [AEKIT, "train", "--resume", str(folder), "-q"], capture_output=True, text=True, timeout=120
+        )
         assert second.returncode == 2
         assert f"is in use by aekit process {first.pid}" in second.stderr and "Traceback" not in second.stderr
         assert first.stop(signal.SIGKILL)[0] == -signal.SIGKILL
     finally:
         first.kill()
     assert (folder / ".aekit-lock").exists()  # a kill -9 cannot clean up: the lock is stale now
-    resumed = subprocess.run([AEKIT, "train", "--resume", str(folder), "-q", "--json"], capture_output=True, text=True,
-                             timeout=600)
+    resumed = subprocess.run(
+        [AEKIT, "train", "--resume", str(folder), "-q", "--json"], capture_output=True, text=True, timeout=600
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert not (folder / ".aekit-lock").exists()
 
@@ -352,7 +461,9 @@ def test_library_messages_are_explained_and_warnings_stay_quiet(tmp_path):
     path.write_text("a,b\n" + "1e300,0.5\n" * 10)
     result = subprocess.run([AEKIT, "train", "dense", "--data", str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"aekit: error: {path}: line 2, column 'a' holds 1e+300, beyond float32's range; rescale that column"]
+    assert result.stderr.strip().splitlines() == [
+        f"aekit: error: {path}: line 2, column 'a' holds 1e+300, beyond float32's range; rescale that column"
+    ]
     seed = subprocess.run([AEKIT, "train", "dense", "--seed", str(2**40)], capture_output=True, text=True, timeout=120)
     assert seed.returncode == 2 and "--seed" in seed.stderr and "4294967295" in seed.stderr
 
@@ -438,9 +549,14 @@ def test_more_data_variants_are_read_right_or_refused(tmp_path, monkeypatch, cap
 
         def chunk(kind, body):
             return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
         raw = b"".join(b"\x00" + wide[r].byteswap().tobytes() for r in range(6))
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 6, 6, 16, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+        f.write(
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", 6, 6, 16, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b"")
+        )
     with pytest.raises(DataError, match="deep.png: a 16-bit colour PNG"):
         load_dataset(folder)
 
@@ -453,8 +569,26 @@ def test_more_data_variants_are_read_right_or_refused(tmp_path, monkeypatch, cap
         load_dataset("digits")
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("0.1,0.2\n0.3,0.4\n0.5,0.6\n0.7,0.8\n")
-    assert cli.main(["train", "dense", "--data", str(tiny), "--hidden", "2", "--latent", "1", "--epochs", "1",
-                     "--out", str(tmp_path / "tiny_run"), "-q"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dense",
+                "--data",
+                str(tiny),
+                "--hidden",
+                "2",
+                "--latent",
+                "1",
+                "--epochs",
+                "1",
+                "--out",
+                str(tmp_path / "tiny_run"),
+                "-q",
+            ]
+        )
+        == 0
+    )
 
 
 def test_changed_images_and_edited_model_files_are_noticed(tmp_path, capsys):
@@ -465,8 +599,26 @@ def test_changed_images_and_edited_model_files_are_noticed(tmp_path, capsys):
     for i in range(12):
         Image.fromarray(np.full((8, 8), 20 * i, np.uint8)).save(folder / f"{i:02d}.bmp")
     run_folder = folder / "my_run"  # a run kept inside its own data folder: its plots are not data
-    assert cli.main(["train", "dense", "--data", str(folder), "--hidden", "4", "--latent", "2", "--epochs", "1",
-                     "--out", str(run_folder), "-q"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dense",
+                "--data",
+                str(folder),
+                "--hidden",
+                "4",
+                "--latent",
+                "2",
+                "--epochs",
+                "1",
+                "--out",
+                str(run_folder),
+                "-q",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert cli.main(["evaluate", str(run_folder), "-q"]) == 0
     Image.fromarray(np.full((8, 8), 255, np.uint8)).save(folder / "03.bmp")  # same size, new content
@@ -480,12 +632,16 @@ def test_changed_images_and_edited_model_files_are_noticed(tmp_path, capsys):
     assert "field 'rng_state'" in fails(capsys, ["evaluate", str(path), "--data", "digits"])
 
 
-@pytest.mark.parametrize("edit, expected", [
-    (lambda d: {**d, "train_samples": "100"}, "field 'train_samples' must be a whole number"),
-    (lambda d: {**d, "image_size": 28}, "field 'image_size' must be a list"),
-    (lambda d: {**d, "test_size": "0.2"}, "field 'test_size' must be a number"),
-    (lambda d: {**d, "path": 42}, "field 'path' must be text"),
-], ids=["samples-text", "size-int", "test-size-text", "path-number"])
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda d: {**d, "train_samples": "100"}, "field 'train_samples' must be a whole number"),
+        (lambda d: {**d, "image_size": 28}, "field 'image_size' must be a list"),
+        (lambda d: {**d, "test_size": "0.2"}, "field 'test_size' must be a number"),
+        (lambda d: {**d, "path": 42}, "field 'path' must be text"),
+    ],
+    ids=["samples-text", "size-int", "test-size-text", "path-number"],
+)
 def test_edited_data_settings_get_one_line(run, tmp_path, capsys, edit, expected):
     import shutil
 
@@ -519,12 +675,16 @@ def test_a_copied_run_resumes_and_damaged_histories_are_rebuilt(run, tmp_path, c
 
 
 def test_mistakes_in_names_are_found_before_any_work(run, tmp_path, capsys, monkeypatch):
-    assert "the file name must end in .npy or .csv" in fails(capsys, ["encode", str(run), "-o", str(tmp_path / "codes")])
+    assert "the file name must end in .npy or .csv" in fails(
+        capsys, ["encode", str(run), "-o", str(tmp_path / "codes")]
+    )
     assert "--out is empty" in fails(capsys, ["train", "dense", "--out", "  "])
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "history.csv").write_text("my own history\n")
-    assert "history.csv is not a file aekit wrote" in fails(capsys, ["train", "dense", *TINY, "--out", str(folder), "--force"])
+    assert "history.csv is not a file aekit wrote" in fails(
+        capsys, ["train", "dense", *TINY, "--out", str(folder), "--force"]
+    )
     assert sorted(p.name for p in folder.iterdir()) == ["history.csv"]  # refused before training: nothing written
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cli.main(["train", "dense", *TINY, "--out", "~/tilde_run"]) == 0
@@ -535,8 +695,11 @@ def test_mistakes_in_names_are_found_before_any_work(run, tmp_path, capsys, monk
 def test_sigterm_before_the_first_epoch_leaves_no_folder(tmp_path):
     folder = tmp_path / "stopped"
     # held as the first epoch begins: the folder and settings.json exist, no epoch is done
-    run = HeldRun(["train", "conv", "--filters", "4,4", "--epochs", "3", "--data", "digits", "--out", folder, "-q"],
-                  at_epoch=0, marker_folder=tmp_path)
+    run = HeldRun(
+        ["train", "conv", "--filters", "4,4", "--epochs", "3", "--data", "digits", "--out", folder, "-q"],
+        at_epoch=0,
+        marker_folder=tmp_path,
+    )
     try:
         run.wait_until_held()
         assert (folder / "settings.json").exists() and not (folder / "model.keras").exists()
@@ -575,7 +738,9 @@ print("the SIGTERM was lost")
 
 
 def test_a_sigterm_that_lands_in_a_garbage_collector_callback_still_stops_the_command():
-    done = subprocess.run([sys.executable, "-c", SIGTERM_INSIDE_A_GC_CALLBACK], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", SIGTERM_INSIDE_A_GC_CALLBACK], capture_output=True, text=True, timeout=60
+    )
     assert done.stdout.strip() == "stopped"
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 

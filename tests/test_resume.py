@@ -11,17 +11,33 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from held_run import HeldRun
 
 import aekit
 from aekit import cli, runs, training
 from aekit.errors import RunError
 from aekit.files import TEMP_MARK
-from aekit.run_folder import RunFolder
 from aekit.models import VariationalAutoencoder
+from aekit.run_folder import RunFolder
+from held_run import HeldRun
 
+pytestmark = [pytest.mark.slow, pytest.mark.backend]
 EPOCHS = 12
-TRAIN = ["train", "dense", "--hidden", "32", "--latent", "8", "--epochs", str(EPOCHS), "--batch-size", "16", "--train-samples", "256", "--seed", "3"]
+TRAIN = [
+    "train",
+    "dense",
+    "--hidden",
+    "32",
+    "--latent",
+    "8",
+    "--epochs",
+    str(EPOCHS),
+    "--batch-size",
+    "16",
+    "--train-samples",
+    "256",
+    "--seed",
+    "3",
+]
 
 
 def history_rows(folder) -> int:
@@ -33,7 +49,7 @@ def history_rows(folder) -> int:
 
 
 def start_and_stop(argv, sig, epochs_done, marker_folder):
-    """Run ``aekit argv`` in a subprocess and send it ``sig`` while it holds with ``epochs_done`` epochs checkpointed."""
+    """Run ``aekit argv`` in a subprocess and send it ``sig`` while it holds with ``epochs_done`` epochs saved."""
     run = HeldRun(argv, at_epoch=epochs_done, marker_folder=marker_folder)
     try:
         run.wait_until_held()
@@ -51,7 +67,9 @@ def weights(folder):
 
 
 def assert_same_result(folder, reference):
-    assert RunFolder(folder).read_history()["loss"] == pytest.approx(RunFolder(reference).read_history()["loss"], rel=1e-5)
+    assert RunFolder(folder).read_history()["loss"] == pytest.approx(
+        RunFolder(reference).read_history()["loss"], rel=1e-5
+    )
     for a, b in zip(weights(folder), weights(reference)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
@@ -71,7 +89,8 @@ def test_ctrl_c_then_kill_9_then_resume_matches_the_uninterrupted_run(tmp_path, 
     assert status == 130
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == (
-        f"aekit: interrupted; the last completed epoch is saved in {folder / 'model.keras'}; continue with: aekit train --resume {folder}"
+        f"aekit: interrupted; the last completed epoch is saved in {folder / 'model.keras'}; "
+        f"continue with: aekit train --resume {folder}"
     )
     assert json.loads((folder / "settings.json").read_text())["status"] == "interrupted"
     first = checkpoint_epochs(folder)
@@ -114,7 +133,9 @@ def test_python_api_resume_restores_random_state(digits, tmp_path):
             shutil.copy(checkpoint, after_two)
 
     make = lambda: VariationalAutoencoder(hidden_layers=(16,), latent_dim=2, batch_size=64, epochs=4, seed=1)
-    full = make().fit(x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep_second_checkpoint)])
+    full = make().fit(
+        x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep_second_checkpoint)]
+    )
     resumed = aekit.load(after_two)
     assert len(resumed.history_["loss"]) == 2
     resumed.fit(x, resume=True)
@@ -138,8 +159,12 @@ def test_a_resumed_cosine_schedule_goes_on_along_the_same_curve(digits, tmp_path
         if epoch == 1:
             shutil.copy(checkpoint, after_two)
 
-    make = lambda: DenseAutoencoder((16,), 4, batch_size=64, epochs=4, learning_rate=1e-2, learning_rate_schedule="cosine")
-    full = make().fit(x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep_second_checkpoint)])
+    make = lambda: DenseAutoencoder(
+        (16,), 4, batch_size=64, epochs=4, learning_rate=1e-2, learning_rate_schedule="cosine"
+    )
+    full = make().fit(
+        x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep_second_checkpoint)]
+    )
     resumed = aekit.load(after_two)
     assert 1e-4 < float(resumed.model_.optimizer.learning_rate) < 1e-2  # half-way down the curve
     resumed.fit(x, resume=True)
@@ -157,9 +182,14 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
                     weight.assign(np.full(weight.shape, np.nan, dtype="float32"))
 
     folder = tmp_path / "nan"
-    settings = runs.new_settings("dense", {"hidden_layers": [16], "latent_dim": 4, "epochs": 5, "batch_size": 64},
-                                 runs.data_settings("digits", train_samples=300))
-    with pytest.raises(RunError, match=r"loss became NaN or infinite in epoch 2.*model of epoch 1 is kept.*--learning-rate"):
+    settings = runs.new_settings(
+        "dense",
+        {"hidden_layers": [16], "latent_dim": 4, "epochs": 5, "batch_size": 64},
+        runs.data_settings("digits", train_samples=300),
+    )
+    with pytest.raises(
+        RunError, match=r"loss became NaN or infinite in epoch 2.*model of epoch 1 is kept.*--learning-rate"
+    ):
         runs.train(runs.prepare(settings), folder, callbacks=[PoisonSecondEpoch()])
     kept = aekit.load(folder / "model.keras")
     assert len(kept.history_["loss"]) == 1
@@ -188,8 +218,16 @@ def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_result(digi
         if epoch == 2:
             shutil.copy(checkpoint, early)
 
-    make = lambda: VariationalAutoencoder(hidden_layers=(16,), latent_dim=2, batch_size=32, epochs=40, seed=2,
-                                          learning_rate=0.03, validation_split=0.25, early_stopping=2)
+    make = lambda: VariationalAutoencoder(
+        hidden_layers=(16,),
+        latent_dim=2,
+        batch_size=32,
+        epochs=40,
+        seed=2,
+        learning_rate=0.03,
+        validation_split=0.25,
+        early_stopping=2,
+    )
     full = make().fit(x, checkpoint=checkpoint, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=keep)])
     state = full.early_stopping_
     assert state["stopped"] and len(full.history_["loss"]) < 40  # it stopped early
@@ -199,4 +237,6 @@ def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_result(digi
     for a, b in zip(resumed.model_.get_weights(), full.model_.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     reloaded = aekit.load(checkpoint)
-    assert reloaded.early_stopping_["stopped"] and len(reloaded.fit(x, resume=True).history_["loss"]) == len(full.history_["loss"])
+    assert reloaded.early_stopping_["stopped"] and len(reloaded.fit(x, resume=True).history_["loss"]) == len(
+        full.history_["loss"]
+    )

@@ -2,10 +2,9 @@
 
 Each check an autoencoder cannot meet is marked with its reason; a marked check must still fail
 (``xfail_strict`` in pyproject.toml turns an unexpected pass into a failure), so the list cannot
-go stale silently. The checks are backend-independent, so they run once, in the jax run.
+go stale silently. The checks are backend-independent, so they run once, in the jax run (not marked
+``backend``), and as no test shares a fixture, ``make test`` spreads them over its workers one by one.
 """
-
-import os
 
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -22,8 +21,7 @@ from aekit.models import (
     VariationalAutoencoder,
 )
 
-pytestmark = pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "jax") != "jax",
-                                reason="backend-independent contract: checked once, in the jax run")
+pytestmark = pytest.mark.slow  # 436 checks, each fitting a model or several (not marked backend: jax only)
 
 SMALL = dict(epochs=2, batch_size=16)
 IMAGES_ONLY = "convolutional families take images (n, H, W, C); scikit-learn's checks pass tables (n, features)"
@@ -48,13 +46,28 @@ def expected_failed_checks(estimator):
 
 
 _FITTING_CHECKS = [  # every check that fits on a table, as scikit-learn 1.9 lists them
-    "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object", "check_pipeline_consistency",
-    "check_estimators_nan_inf", "check_estimators_pickle", "check_f_contiguous_array_estimator",
-    "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_fit2d_1sample",
-    "check_fit2d_1feature", "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted",
-    "check_n_features_in", "check_fit2d_predict1d",
+    "check_fit_score_takes_y",
+    "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_estimators_dtypes",
+    "check_dtype_object",
+    "check_pipeline_consistency",
+    "check_estimators_nan_inf",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_fit2d_1sample",
+    "check_fit2d_1feature",
+    "check_dict_unchanged",
+    "check_fit_idempotent",
+    "check_fit_check_is_fitted",
+    "check_n_features_in",
+    "check_fit2d_predict1d",
 ]
 
 

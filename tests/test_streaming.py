@@ -12,15 +12,16 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from held_run import HeldRun
 from PIL import Image
 
 import aekit
 from aekit import cli, runs
 from aekit.datasets import DataError, Source, concatenate, fingerprint, load_dataset, open_source
 from aekit.run_folder import RunFolder
+from held_run import HeldRun
 
 FIT = dict(hidden_layers=(16,), latent_dim=4, epochs=3, batch_size=16, seed=3)
+pytestmark = pytest.mark.backend
 
 
 def pixels(n=120, size=(8, 8), seed=0) -> np.ndarray:
@@ -52,6 +53,7 @@ def data(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["images", "shards", "memmap"])
+@pytest.mark.slow
 def test_streamed_training_equals_in_memory_training(data, kind):
     reference = load_dataset(data["memmap"] if kind != "images" else data["images"], stream=False, flat=True)
     streamed = load_dataset(data[kind], stream=True, flat=True)
@@ -66,10 +68,13 @@ def test_streamed_training_equals_in_memory_training(data, kind):
 
     # encoding, reconstruction errors and the run's metrics, read chunk by chunk, are the in-memory numbers
     np.testing.assert_allclose(b.encode(streamed.x_test), b.encode(reference.x_test), rtol=1e-6)
-    np.testing.assert_allclose(b.reconstruction_error(streamed.x_test), b.reconstruction_error(reference.x_test), rtol=1e-6)
+    np.testing.assert_allclose(
+        b.reconstruction_error(streamed.x_test), b.reconstruction_error(reference.x_test), rtol=1e-6
+    )
     assert runs.evaluate(b, streamed.x_test) == pytest.approx(runs.evaluate(b, reference.x_test), rel=1e-6)
 
 
+@pytest.mark.slow
 def test_a_conv_model_trains_on_a_folder_resized_on_the_fly(data, tmp_path):
     source = open_source(data["images"], image_size=(12, 12))
     assert source.shape == (120, 12, 12, 1) and source.labels is not None
@@ -149,7 +154,9 @@ def test_bad_images_are_refused_before_training_or_skipped(data, capsys):
 
     # the command line says the same, before any run folder exists
     out = folder.parent / "run"
-    assert cli.main(["train", "dense", "--data", str(folder), "--stream", "--epochs", "1", "--out", str(out), "-q"]) == 2
+    assert (
+        cli.main(["train", "dense", "--data", str(folder), "--stream", "--epochs", "1", "--out", str(out), "-q"]) == 2
+    )
     assert "glass.png: has transparent pixels" in capsys.readouterr().err and not out.exists()
 
 
@@ -165,9 +172,24 @@ def _truncate_after_first_epoch(file: Path):
     return Damage(), original
 
 
-TRAIN = ["train", "dense", "--hidden", "16", "--latent", "4", "--epochs", "6", "--batch-size", "16", "--seed", "1", "--stream"]
+TRAIN = [
+    "train",
+    "dense",
+    "--hidden",
+    "16",
+    "--latent",
+    "4",
+    "--epochs",
+    "6",
+    "--batch-size",
+    "16",
+    "--seed",
+    "1",
+    "--stream",
+]
 
 
+@pytest.mark.slow
 def test_a_file_damaged_while_training_stops_with_one_line_and_resume_continues(data, tmp_path, capsys):
     folder = data["images"]
     reference = tmp_path / "reference"
@@ -175,8 +197,9 @@ def test_a_file_damaged_while_training_stops_with_one_line_and_resume_continues(
 
     run = tmp_path / "run"
     settings = runs.data_settings(str(folder), stream=True)
-    settings = runs.new_settings("dense", {"hidden_layers": (16,), "latent_dim": 4, "epochs": 6, "batch_size": 16,
-                                           "seed": 1}, settings)
+    settings = runs.new_settings(
+        "dense", {"hidden_layers": (16,), "latent_dim": 4, "epochs": 6, "batch_size": 16, "seed": 1}, settings
+    )
     victim = folder / "class1" / "0001.png"
     damage, original = _truncate_after_first_epoch(victim)
     with pytest.raises(DataError) as failure:
@@ -209,10 +232,13 @@ def test_a_file_damaged_while_training_stops_with_one_line_and_resume_continues(
     assert json.loads(capsys.readouterr().out)["samples"] == 12
 
 
+@pytest.mark.slow
 def test_skip_bad_files_replaces_a_file_that_fails_while_training(data, tmp_path, capsys):
     folder = data["images"]
     settings = runs.data_settings(str(folder), stream=True, skip_bad_files=True)
-    settings = runs.new_settings("dense", {"hidden_layers": (16,), "latent_dim": 4, "epochs": 6, "batch_size": 16}, settings)
+    settings = runs.new_settings(
+        "dense", {"hidden_layers": (16,), "latent_dim": 4, "epochs": 6, "batch_size": 16}, settings
+    )
     damage, _ = _truncate_after_first_epoch(folder / "class0" / "0000.png")  # read batches ahead cover 2 epochs at most
     notes = []
     metrics = runs.train(runs.prepare(settings), tmp_path / "run", callbacks=[damage], log=notes.append)
@@ -227,9 +253,25 @@ def history_rows(folder) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_a_killed_streamed_run_resumes_to_the_unbroken_result(data, tmp_path):
-    argv = ["train", "dense", "--hidden", "16", "--latent", "4", "--epochs", "10", "--batch-size", "8", "--seed", "2",
-            "--data", str(data["shards"]), "--stream"]
+    argv = [
+        "train",
+        "dense",
+        "--hidden",
+        "16",
+        "--latent",
+        "4",
+        "--epochs",
+        "10",
+        "--batch-size",
+        "8",
+        "--seed",
+        "2",
+        "--data",
+        str(data["shards"]),
+        "--stream",
+    ]
     reference = tmp_path / "reference"
     assert cli.main([*argv, "--out", str(reference), "-q"]) == 0
     run = tmp_path / "run"
@@ -242,7 +284,9 @@ def test_a_killed_streamed_run_resumes_to_the_unbroken_result(data, tmp_path):
     assert history_rows(run) == 3
     assert cli.main(["train", "--resume", str(run), "-q"]) == 0
     assert RunFolder(run).read_history()["loss"] == pytest.approx(RunFolder(reference).read_history()["loss"], rel=1e-6)
-    for a, b in zip(aekit.load(run / "model.keras").model_.weights, aekit.load(reference / "model.keras").model_.weights):
+    for a, b in zip(
+        aekit.load(run / "model.keras").model_.weights, aekit.load(reference / "model.keras").model_.weights
+    ):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
 
 
@@ -263,5 +307,7 @@ def test_csv_files_stream_through_a_memory_mapped_cache(tmp_path, monkeypatch):
     (tmp_path / "m.csv").write_text("x,y\n1,2\n,4\n5,6\n")
     with pytest.raises(DataError, match="line 3, column 'x' is empty"):
         open_source(tmp_path / "m.csv")
-    np.testing.assert_array_equal(np.asarray(open_source(tmp_path / "m.csv", impute="mean")),
-                                  load_dataset(tmp_path / "m.csv", test_size=0.0, impute="mean").x_train)
+    np.testing.assert_array_equal(
+        np.asarray(open_source(tmp_path / "m.csv", impute="mean")),
+        load_dataset(tmp_path / "m.csv", test_size=0.0, impute="mean").x_train,
+    )

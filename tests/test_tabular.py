@@ -23,6 +23,7 @@ from aekit.errors import DataError, ParameterError
 from aekit.models import DenoisingAutoencoder, DenseAutoencoder, SparseAutoencoder, VariationalAutoencoder
 
 AEKIT = str(Path(sys.executable).with_name("aekit"))
+pytestmark = pytest.mark.slow  # the real executable, and a model trained per test (scaling itself: test_scaling.py)
 COLUMNS = ["amount", "fee", "temperature", "pressure", "load", "visits", "site_code", "offset"]
 CONSTANT = {"site_code": 7.0, "offset": -300.0}
 #: planted anomalies of the test table: row -> (column, shift in that column's units)
@@ -35,12 +36,12 @@ def sensor_table(n: int, seed: int) -> np.ndarray:
     f1, f2 = rng.standard_normal((2, n))
     noise = rng.standard_normal((6, n))
     columns = [
-        3000 + 600 * f1 + 30 * noise[0],           # amount: 1000..5000
-        30 + 6 * f1 + 2 * f2 + 0.3 * noise[1],     # fee
-        -5 + 4 * f2 + 0.2 * noise[2],              # temperature: negative
-        1013 + 8 * f2 - 5 * f1 + 0.5 * noise[3],   # pressure
-        0.5 * f1 - 0.5 * f2 + 0.03 * noise[4],     # load: around 0
-        200 + 40 * f1 + 20 * f2 + 2 * noise[5],    # visits
+        3000 + 600 * f1 + 30 * noise[0],  # amount: 1000..5000
+        30 + 6 * f1 + 2 * f2 + 0.3 * noise[1],  # fee
+        -5 + 4 * f2 + 0.2 * noise[2],  # temperature: negative
+        1013 + 8 * f2 - 5 * f1 + 0.5 * noise[3],  # pressure
+        0.5 * f1 - 0.5 * f2 + 0.03 * noise[4],  # load: around 0
+        200 + 40 * f1 + 20 * f2 + 2 * noise[5],  # visits
         np.full(n, CONSTANT["site_code"]),
         np.full(n, CONSTANT["offset"]),
     ]
@@ -110,7 +111,9 @@ def test_anomaly_flags_planted_rows_and_names_their_columns(trained):
     for row, (column, shift) in PLANTED.items():
         test[row, COLUMNS.index(column)] += shift
     write_table(root / "test.csv", test)
-    result = aekit_run("anomaly", "run", "--data", "test.csv", "-o", "scores.csv", "--plot", "scores", "--json", cwd=root)
+    result = aekit_run(
+        "anomaly", "run", "--data", "test.csv", "-o", "scores.csv", "--plot", "scores", "--json", cwd=root
+    )
     report = json.loads(result.stdout)
     flagged = {row["index"]: row for row in report["flagged"]}
     assert set(PLANTED) <= set(flagged) and len(flagged) <= len(PLANTED) + 2
@@ -129,8 +132,23 @@ def test_percentile_threshold_and_plain_text_output(trained, capsys):
     test = sensor_table(30, seed=10)
     test[4, COLUMNS.index("load")] += 3.0
     write_table(root / "one.csv", test)
-    assert cli.main(["anomaly", str(root / "run"), "--data", str(root / "one.csv"), "--percentile", "100",
-                     "-o", str(root / "one_scores.csv"), "--top", "1"]) == 0
+    assert (
+        cli.main(
+            [
+                "anomaly",
+                str(root / "run"),
+                "--data",
+                str(root / "one.csv"),
+                "--percentile",
+                "100",
+                "-o",
+                str(root / "one_scores.csv"),
+                "--top",
+                "1",
+            ]
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert "(percentile 100 of the normal data's scores)" in err and "row 4: score" in err and "; load (" in err
     flagged = next(line for line in out.splitlines() if line.startswith("flagged")).split(maxsplit=1)[1]
@@ -143,7 +161,10 @@ def test_a_reordered_table_is_refused_by_name(trained, capsys):
         writer = csv.writer(f)
         writer.writerow(COLUMNS[::-1])
         writer.writerows(table[:5, ::-1].tolist())
-    assert cli.main(["reconstruct", str(root / "run"), "--data", str(root / "reordered.csv"), "-o", str(root / "x.csv")]) == 2
+    assert (
+        cli.main(["reconstruct", str(root / "run"), "--data", str(root / "reordered.csv"), "-o", str(root / "x.csv")])
+        == 2
+    )
     assert "in another order than the model's (amount, fee" in capsys.readouterr().err
 
 
@@ -184,14 +205,18 @@ def test_scaled_and_unscaled_errors_and_the_column_breakdown():
     np.testing.assert_allclose(per_column.mean(axis=1), model.reconstruction_error(table), rtol=1e-6)
     scaled = model.reconstruction_error(table, scaled=True, per_column=True)
     assert per_column[:, 0].mean() > 100 * scaled[:, 0].mean()  # amounts in their units: thousands
-    assert np.isfinite(scaled).all() and scaled[:, 6:].mean() < 0.1 * scaled[:, :6].mean()  # constant columns: no NaN, easy
+    assert (
+        np.isfinite(scaled).all() and scaled[:, 6:].mean() < 0.1 * scaled[:, :6].mean()
+    )  # constant columns: no NaN, easy
     assert model.column_names() == tuple(f"column {i}" for i in range(1, 9))  # no header given
 
 
 def test_data_in_unit_range_is_left_alone_as_before(digits):
     x = digits.flat().x_train[:200]
     model = DenseAutoencoder((16,), 4, **FAST).fit(x)
-    assert model.scaling_["kind"] == "none" and model.bounded_output() and model.resolved_loss() == "binary_crossentropy"
+    assert (
+        model.scaling_["kind"] == "none" and model.bounded_output() and model.resolved_loss() == "binary_crossentropy"
+    )
     assert model.model_.loss == "binary_crossentropy"
     assert model.decoder_.layers[-1].activation.__name__ == "sigmoid"
     np.testing.assert_array_equal(model._to_model(x), x)
@@ -213,7 +238,19 @@ def test_cross_entropy_on_unscaled_data_outside_unit_range_is_refused_with_advic
     with pytest.raises(ParameterError, match="scale standard makes values unbounded"):
         DenseAutoencoder((8,), 2, scale="standard", loss="binary_crossentropy", **FAST).fit(table)
     write_table(tmp_path / "table.csv", table)
-    argv = ["train", "dense", "--data", str(tmp_path / "table.csv"), "--hidden", "8", "--latent", "2", "--epochs", "1", "-q"]
+    argv = [
+        "train",
+        "dense",
+        "--data",
+        str(tmp_path / "table.csv"),
+        "--hidden",
+        "8",
+        "--latent",
+        "2",
+        "--epochs",
+        "1",
+        "-q",
+    ]
     assert cli.main([*argv, "--loss", "binary_crossentropy", "--scale", "none", "--out", str(tmp_path / "a")]) == 2
     assert "pass --scale minmax" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()

@@ -12,13 +12,18 @@ from aekit.training import TrainingPlan, steps_per_epoch
 
 def test_standard_recipe_takes_the_values_as_given():
     plan = aekit.DenseAutoencoder(epochs=7, batch_size=32, learning_rate=2e-3, seed=5, weight_decay=0.1).training_plan()
-    assert plan == TrainingPlan(epochs=7, batch_size=32, learning_rate=2e-3, schedule="constant", seed=5,
-                                beta_2=None, weight_decay=0.1)
+    assert plan == TrainingPlan(
+        epochs=7, batch_size=32, learning_rate=2e-3, schedule="constant", seed=5, beta_2=None, weight_decay=0.1
+    )
 
 
 def test_fast_recipe_fills_only_the_values_left_at_their_defaults():
     plan = aekit.DenseAutoencoder(recipe="fast", epochs=3).training_plan()
-    assert (plan.epochs, plan.batch_size, plan.learning_rate) == (3, FAST_RECIPE["batch_size"], FAST_RECIPE["learning_rate"])
+    assert (plan.epochs, plan.batch_size, plan.learning_rate) == (
+        3,
+        FAST_RECIPE["batch_size"],
+        FAST_RECIPE["learning_rate"],
+    )
     assert plan.schedule == "warmup_cosine" and plan.beta_2 == FAST_RECIPE["beta_2"]
     # a family's own default counts as "left alone": conv_denoising declares batch 128
     conv = aekit.ConvDenoisingAutoencoder(recipe="fast").training_plan()
@@ -74,7 +79,9 @@ def test_the_recipe_reaches_greedy_pretraining(monkeypatch):
     x = np.random.default_rng(0).random((64, 8), dtype=np.float32)
     aekit.DenseAutoencoder((6,), 3, recipe="fast", epochs=1, pretrain_epochs=2).fit(x)
     pretraining = plans[:-1]  # the last call is the end-to-end training
-    assert len(pretraining) == 2 and all(p.epochs == 2 and p.batch_size == FAST_RECIPE["batch_size"] for p in pretraining)
+    assert len(pretraining) == 2 and all(
+        p.epochs == 2 and p.batch_size == FAST_RECIPE["batch_size"] for p in pretraining
+    )
     assert rates[:2] == pytest.approx([FAST_RECIPE["learning_rate"]] * 2)
     assert [p.seed for p in pretraining] == [0, 1]  # layer i shuffles from (seed + i, epoch)
     assert plans[-1].epochs == 1 and plans[-1].schedule == "warmup_cosine"
@@ -94,8 +101,9 @@ def test_the_stacked_classifier_trains_every_stage_along_its_plan(monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.random((60, 8), dtype=np.float32)
     y = np.array(["a", "b", "c"] * 20)
-    model = StackedAutoencoder((6, 4), epochs=2, batch_size=16, pretrain_epochs=1, head_epochs=3,
-                               finetune_learning_rate=5e-4).fit(x, y)
+    model = StackedAutoencoder(
+        (6, 4), epochs=2, batch_size=16, pretrain_epochs=1, head_epochs=3, finetune_learning_rate=5e-4
+    ).fit(x, y)
     assert [p.epochs for p in plans] == [1, 1, 3, 2]  # two layers pretrained, the head, fine-tuning
     assert {p.batch_size for p in plans} == {16}
     assert plans[-1].learning_rate == 5e-4
